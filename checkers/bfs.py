@@ -1,0 +1,364 @@
+"""A generic, deterministic, level-by-level breadth-first model checker.
+
+It drives any :class:`model.core.Engine` and counts exactly as TLC does:
+
+* a successor that violates the state constraint counts as *generated* but is neither stored, checked nor
+  expanded;
+* every distinct state (one per symmetry orbit with ``symmetry=True``) is checked against the state
+  invariants, and every explored step against the transition properties;
+* ``depth`` is the longest shortest path from an initial state, in steps; TLC reports ``depth + 1``.
+
+States are stored once, in discovery order, with a parent index and the action id that reached them, so
+the counterexample to the first violation found is a shortest one, rebuilt (labels, readable states) only
+then.  Predicates are memoised on the part of the state they declare they read (``reads=``).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from array import array
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from invariants import Property
+from model.core import Engine, Label
+
+#: How many states to expand between looks at the clock (time limit, progress).
+CLOCK_EVERY = 512
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Where a run stops early, with verdict ``incomplete``."""
+
+    max_states: int | None = None  # distinct states
+    max_depth: int | None = None  # levels beyond the initial states
+    time_limit: float | None = None  # seconds
+
+
+@dataclass
+class Step:
+    """One step of a trace: the action taken (``None`` for the initial state) and the state reached."""
+
+    action: Label | None
+    state: dict[str, Any]  # rendered (JSON-able)
+    raw: Any = field(repr=False, default=None)  # the readable state object
+
+
+@dataclass
+class Violation:
+    """The first violated property and a shortest trace to it."""
+
+    invariant: str
+    kind: str  # "state" or "transition"
+    doc: str
+    trace: list[Step]
+
+    @property
+    def length(self) -> int:
+        """Number of transitions in the trace."""
+        return len(self.trace) - 1
+
+
+@dataclass
+class Progress:
+    """A snapshot handed to a progress callback."""
+
+    distinct: int
+    generated: int
+    queue: int
+    depth: int
+    elapsed: float
+
+
+@dataclass
+class CheckResult:
+    """Everything a run found, as plain data; reports render it."""
+
+    verdict: str  # "pass", "violation" or "incomplete"
+    protocol: str
+    config: dict[str, Any]
+    mutant: str | None
+    symmetry: bool
+    invariants: list[str]
+    distinct_states: int
+    generated_states: int
+    depth: int
+    elapsed_s: float
+    levels: list[int]  # distinct states per BFS level
+    action_fired: dict[str, int]  # successors generated per action (constraint-violating ones included)
+    action_new: dict[str, int]  # distinct states first reached per action
+    violation: Violation | None = None
+    incomplete_reason: str | None = None
+    engine_stats: dict[str, int] = field(default_factory=dict)
+    graph: Any = field(default=None, repr=False)  # networkx.DiGraph when requested
+
+    @property
+    def tlc_depth(self) -> int:
+        return self.depth + 1
+
+    @property
+    def states_per_s(self) -> float:
+        return self.distinct_states / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def generated_per_s(self) -> float:
+        return self.generated_states / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+class _Found(Exception):
+    def __init__(self, prop: Property, path_end: int, edge: tuple[int, Hashable] | None = None) -> None:
+        self.prop, self.path_end, self.edge = prop, path_end, edge
+
+
+def _union_reads(props: Sequence[Property]) -> frozenset[str] | None:
+    """What a group of predicates reads together (None: the whole state)."""
+    reads: frozenset[str] = frozenset()
+    for p in props:
+        if p.reads is None:
+            return None
+        reads |= p.reads
+    return reads
+
+
+class _StateChecker:
+    """Evaluates state invariants, memoised on the union of the fields they read.
+
+    On a memo miss the state is decoded once, with every field outside that union hidden, so a predicate
+    that reads more than the group declared fails loudly rather than being answered from a stale key."""
+
+    def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
+        self.engine, self.props = engine, list(props)
+        self.cfg = engine.system.config
+        reads = _union_reads(self.props)
+        self.project = engine.projector(reads) if reads is not None and self.props else None
+        fields = engine.system.state_fields
+        self.hide = frozenset(fields) - reads if reads is not None and fields else frozenset()
+        self.memo: set[Hashable] = set()
+
+    def first_violated(self, e: Hashable) -> Property | None:
+        if not self.props:
+            return None
+        if self.project is not None:
+            key = self.project(e)
+            if key in self.memo:
+                return None
+        state = self.engine.decode(e, self.hide)
+        for p in self.props:
+            if not p.fn(self.cfg, state):
+                return p
+        if self.project is not None:
+            self.memo.add(key)
+        return None
+
+
+class _StepChecker:
+    """Evaluates transition properties on every step, memoised on the pair of projected states: for each
+    projected pre-state, the set of projected post-states already known to satisfy every property."""
+
+    def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
+        self.engine, self.props = engine, list(props)
+        self.cfg = engine.system.config
+        reads = _union_reads(self.props)
+        self.project = engine.projector(reads) if reads is not None and self.props else None
+        fields = engine.system.state_fields
+        self.hide = frozenset(fields) - reads if reads is not None and fields else frozenset()
+        self.memo: dict[Hashable, set[Hashable]] = {}
+        self.decoded: dict[Hashable, Any] = {}  # projection -> readable state (hidden fields outside it)
+        self.active = bool(self.props)
+
+    def known_ok(self, s: Hashable) -> set[Hashable] | None:
+        """The memo entry for steps from ``s`` (None: no projection, check every step)."""
+        if self.project is None:
+            return None
+        ps = self.project(s)
+        ok = self.memo.get(ps)
+        if ok is None:
+            ok = self.memo[ps] = set()
+        return ok
+
+    def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None) -> Property | None:
+        """Check the step s -> t (the caller has already looked ``t``'s projection up in ``ok``)."""
+        a, b = self._decode(s), self._decode(t)
+        for p in self.props:
+            if not p.fn(self.cfg, a, b):
+                return p
+        if ok is not None:
+            ok.add(self.project(t))  # type: ignore[misc]
+        return None
+
+    def _decode(self, e: Hashable) -> Any:
+        if self.project is None:
+            return self.engine.decode(e, self.hide)
+        key = self.project(e)
+        st = self.decoded.get(key)
+        if st is None:
+            st = self.decoded[key] = self.engine.decode(e, self.hide)
+        return st
+
+
+def check(engine: Engine, properties: Sequence[Property] = (), *, symmetry: bool = False,
+          limits: Limits = Limits(), graph: bool = False,
+          progress: Callable[[Progress], None] | None = None, progress_every: float = 1.0) -> CheckResult:
+    """Explore every state reachable from ``engine.initial()`` breadth-first; see the module docstring."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the exploration creates no reference cycles; collections would only cost time
+    try:
+        return _check(engine, properties, symmetry, limits, graph, progress, progress_every)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limits: Limits, graph: bool,
+           progress: Callable[[Progress], None] | None, progress_every: float) -> CheckResult:
+    t0 = time.perf_counter()
+    system = engine.system
+    state_props = [p for p in properties if p.kind == "state"]
+    step_props = [p for p in properties if p.kind == "transition"]
+    inv = _StateChecker(engine, state_props)
+    stepc = _StepChecker(engine, step_props)
+    step_project = stepc.project
+    names = list(engine.action_names)
+    k_names = len(names)
+    fired = [0] * k_names
+    new_by = [0] * k_names
+
+    canonical = engine.canonical if symmetry else None
+    states: list[Hashable] = []  # raw encoded states, in discovery order
+    parent = array("q")
+    via = array("q")  # action id that first reached the state (-1 for initial states)
+    seen: dict[Hashable, int] | set[Hashable] = {} if graph else set()
+    edges: list[tuple[int, int, int]] = []  # (from, aid, to), graph mode only
+    levels: list[int] = []
+    generated = 0
+    verdict, reason, found = "pass", None, None
+    max_states = limits.max_states
+    deadline = None if limits.time_limit is None else t0 + limits.time_limit
+    next_report = t0 + progress_every
+
+    def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
+        idx = len(states)
+        states.append(e)
+        parent.append(p)
+        via.append(aid)
+        if graph:
+            seen[key] = idx  # type: ignore[index]
+        else:
+            seen.add(key)  # type: ignore[union-attr]
+        return idx
+
+    try:
+        for e in engine.initial():
+            generated += 1
+            key = canonical(e) if canonical else e
+            if key in seen:
+                continue
+            idx = add(e, key, -1, -1)
+            if (bad := inv.first_violated(e)) is not None:
+                raise _Found(bad, idx)
+        levels.append(len(states))
+        lo, hi = 0, len(states)
+        depth = 0
+        countdown = CLOCK_EVERY
+        while lo < hi:
+            at_depth_limit = limits.max_depth is not None and depth >= limits.max_depth
+            for p in range(lo, hi):
+                s = states[p]
+                succ = engine.successors(s)
+                generated += len(succ)
+                ok_steps = stepc.known_ok(s) if stepc.active else None
+                for aid, t in succ:
+                    fired[aid % k_names] += 1
+                    if t is None:
+                        continue
+                    if stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
+                        if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
+                            raise _Found(bad, p, (aid, t))
+                    key = canonical(t) if canonical else t
+                    if key in seen:
+                        if graph:
+                            edges.append((p, aid, seen[key]))  # type: ignore[index]
+                        continue
+                    if at_depth_limit:
+                        verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
+                        continue
+                    idx = add(t, key, p, aid)
+                    new_by[aid % k_names] += 1
+                    if graph:
+                        edges.append((p, aid, idx))
+                    if (bad := inv.first_violated(t)) is not None:
+                        raise _Found(bad, idx)
+                    if max_states is not None and len(states) >= max_states:
+                        raise _Stop(f"state limit {max_states} reached")
+                countdown -= 1
+                if countdown == 0:
+                    countdown = CLOCK_EVERY
+                    now = time.perf_counter()
+                    if deadline is not None and now >= deadline:
+                        raise _Stop(f"time limit {limits.time_limit:g}s reached")
+                    if progress is not None and now >= next_report:
+                        next_report = now + progress_every
+                        progress(Progress(len(states), generated, len(states) - p - 1, depth + 1, now - t0))
+            if at_depth_limit or len(states) == hi:
+                break
+            levels.append(len(states) - hi)
+            lo, hi = hi, len(states)
+            depth += 1
+    except _Found as f:
+        verdict = "violation"
+        found = _trace(engine, states, parent, via, f)
+    except _Stop as stop:
+        verdict, reason = "incomplete", str(stop)
+    if len(states) > sum(levels):  # the level being filled when the run stopped
+        levels.append(len(states) - sum(levels))
+    depth = len(levels) - 1
+    elapsed = time.perf_counter() - t0
+    g = None
+    if graph:
+        from checkers.graph import build_graph
+
+        g = build_graph(engine, states, parent, via, edges)
+    return CheckResult(
+        verdict=verdict, protocol=system.protocol, config=_config_dict(system.config),
+        mutant=getattr(system, "mutant", None), symmetry=symmetry, invariants=[p.name for p in properties],
+        distinct_states=len(states), generated_states=generated, depth=depth, elapsed_s=elapsed,
+        levels=levels, action_fired=dict(zip(names, fired)), action_new=dict(zip(names, new_by)),
+        violation=found, incomplete_reason=reason, engine_stats=engine.stats(), graph=g)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _config_dict(cfg: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    if cfg is None:
+        return {}
+    return asdict(cfg) if is_dataclass(cfg) else dict(vars(cfg))
+
+
+def path_to(parent: Sequence[int], idx: int) -> list[int]:
+    """Indices of the states on the stored path from an initial state to ``idx``."""
+    path = []
+    while idx >= 0:
+        path.append(idx)
+        idx = parent[idx]
+    return path[::-1]
+
+
+def _trace(engine: Engine, states: list[Hashable], parent: Sequence[int], via: Sequence[int],
+           f: _Found) -> Violation:
+    system = engine.system
+    steps = []
+    for idx in path_to(parent, f.path_end):
+        raw = engine.decode(states[idx])
+        steps.append(Step(None if via[idx] < 0 else engine.label(via[idx]), system.render(raw), raw))
+    if f.edge is not None:
+        aid, t = f.edge
+        raw = engine.decode(t)
+        steps.append(Step(engine.label(aid), system.render(raw), raw))
+    return Violation(invariant=f.prop.name, kind=f.prop.kind, doc=f.prop.doc, trace=steps)

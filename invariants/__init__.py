@@ -1,0 +1,139 @@
+"""Named predicates over states (invariants) and over transitions (properties), registered by name.
+
+A property is a plain Python function with a one-sentence docstring:
+
+* a state invariant ``f(cfg, s) -> bool`` holds in every reachable state;
+* a transition property ``f(cfg, s, t) -> bool`` holds on every explored step ``s -> t``.
+
+Register one with :func:`invariant` or :func:`transition_property` in a module ``invariants/<name>.py``;
+it is then known as ``<name>.<function>`` (e.g. ``raft.election_safety``) and can be named on the command
+line (``--invariant raft.election_safety``, or just ``election_safety`` for the protocol being checked) or in
+a spec file.  An undecorated function in such a module can be named too: two parameters make it a state
+invariant, three a transition property.
+
+``reads=`` names the state fields a predicate looks at; the checker then evaluates it once per distinct
+combination of those fields (a large saving: many states share their servers' variables), and any read of
+an undeclared field fails loudly.  Leave it out to have the predicate see the whole state.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["state", "transition"]
+
+
+@dataclass(frozen=True)
+class Property:
+    """A registered invariant or transition property."""
+
+    name: str  # qualified: "<module>.<function>"
+    protocol: str | None  # the protocol it applies to (None: unknown, a plain function)
+    fn: Callable[..., bool]
+    kind: Kind
+    reads: frozenset[str] | None  # fields read, or None for "the whole state"
+    default: bool  # checked when no invariant is named
+    doc: str
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    def __call__(self, *args: Any) -> bool:
+        return self.fn(*args)
+
+
+REGISTRY: dict[str, Property] = {}
+
+
+class UnknownProperty(LookupError):
+    """No invariant or property by that name."""
+
+
+def _register(fn: Callable[..., bool], kind: Kind, protocol: str | None, reads: Iterable[str] | None,
+              default: bool) -> Callable[..., bool]:
+    module = fn.__module__.rsplit(".", 1)[-1]
+    doc = inspect.getdoc(fn) or ""
+    if not doc:
+        raise ValueError(f"{fn.__module__}.{fn.__name__}: a property needs a docstring stating it")
+    prop = Property(name=f"{module}.{fn.__name__}", protocol=protocol or module, fn=fn, kind=kind,
+                    reads=None if reads is None else frozenset(reads), default=default, doc=doc)
+    REGISTRY[prop.name] = prop
+    return fn
+
+
+def invariant(protocol: str | None = None, *, reads: Iterable[str] | None = None,
+              default: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+    """Register ``f(cfg, s) -> bool`` as a state invariant.  ``default=False`` keeps it out of the set checked
+    when none is named (used for properties that are known to fail, kept to document a quirk)."""
+    return lambda fn: _register(fn, "state", protocol, reads, default)
+
+
+def transition_property(protocol: str | None = None, *, reads: Iterable[str] | None = None,
+                        default: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+    """Register ``f(cfg, s, t) -> bool`` as a property of every step ``s -> t``."""
+    return lambda fn: _register(fn, "transition", protocol, reads, default)
+
+
+def load(module: str) -> None:
+    """Import ``invariants.<module>`` so that its properties register."""
+    try:
+        importlib.import_module(f"invariants.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"invariants.{module}":
+            raise UnknownProperty(f"no module invariants/{module}.py") from None
+        raise
+
+
+def available(protocol: str) -> list[Property]:
+    """Every registered property of a protocol (after importing its module and any other modules)."""
+    load_all()
+    return sorted((p for p in REGISTRY.values() if p.protocol == protocol), key=lambda p: p.name)
+
+
+def load_all() -> None:
+    """Import every module in the invariants package (users may add their own)."""
+    import invariants
+
+    for info in pkgutil.iter_modules(invariants.__path__):
+        if not info.name.startswith("_"):
+            load(info.name)
+
+
+def defaults(protocol: str) -> list[Property]:
+    """The properties checked when none is named: every default one of the protocol's own module."""
+    load(protocol)
+    return [p for p in available(protocol) if p.default and p.name.startswith(f"{protocol}.")]
+
+
+def resolve(protocol: str, names: Iterable[str]) -> list[Property]:
+    """Look properties up by name: qualified (``raft.log_matching``) or short within ``protocol``."""
+    out: list[Property] = []
+    for name in names:
+        name = name.strip()
+        qualified = name if "." in name else f"{protocol}.{name}"
+        module, func = qualified.rsplit(".", 1)
+        if qualified not in REGISTRY:
+            load(module)
+        prop = REGISTRY.get(qualified)
+        if prop is None:
+            mod = importlib.import_module(f"invariants.{module}")
+            fn = getattr(mod, func, None)
+            if not callable(fn):
+                known = ", ".join(p.name for p in available(protocol)) or "none"
+                raise UnknownProperty(f"unknown invariant '{name}' (known for {protocol}: {known})")
+            arity = len(inspect.signature(fn).parameters)
+            if arity not in (2, 3):
+                raise UnknownProperty(f"'{qualified}' must take (cfg, state) or (cfg, state, next_state)")
+            prop = Property(name=qualified, protocol=None, fn=fn, kind="state" if arity == 2 else "transition",
+                            reads=None, default=False, doc=inspect.getdoc(fn) or "(no docstring)")
+        if prop.protocol not in (None, protocol):
+            raise UnknownProperty(f"invariant '{prop.name}' is for {prop.protocol}, not {protocol}")
+        if prop not in out:
+            out.append(prop)
+    return out

@@ -1,0 +1,352 @@
+"""The protocol every model satisfies, and the generic machinery beneath it.
+
+A model comes in two layers:
+
+* A readable :class:`TransitionSystem`: immutable states, one pure function per protocol rule, labels that
+  name the action and its parameters.  This is the layer people read and cite.
+* An :class:`Engine`: the same transition relation over a compact encoding of states, which the checkers
+  drive.  :class:`ExplicitEngine` derives one from any ``TransitionSystem`` (states are used as they are); a
+  model may ship a faster engine of its own (interned components, memoised transitions), tested to agree
+  with the readable layer.
+
+Checkers only ever see an ``Engine``; they never import a protocol.
+"""
+
+from __future__ import annotations
+
+import itertools
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import field, fields
+from typing import Any, NamedTuple
+
+
+class Sid(int):
+    """A server (or node) identity: an index into per-server tuples, shown to people as ``s1``, ``s2`` ..."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"s{int(self) + 1}"
+
+    __str__ = __repr__
+
+
+class Label(NamedTuple):
+    """An action instance: the action's name and its parameters, e.g. ``RequestVote(i=s1, j=s2)``."""
+
+    action: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.action
+        return f"{self.action}({', '.join(f'{k}={fmt_value(v)}' for k, v in self.params)})"
+
+    def param(self, name: str, default: Any = None) -> Any:
+        for k, v in self.params:
+            if k == name:
+                return v
+        return default
+
+
+def fmt_value(v: Any) -> str:
+    """A compact, human-readable (TLA+-flavoured) rendering of a parameter or state value."""
+    if hasattr(v, "describe"):
+        return v.describe()
+    if isinstance(v, (frozenset, set)):
+        return "{" + ", ".join(sorted(fmt_value(x) for x in v)) + "}"
+    if isinstance(v, tuple) and not hasattr(v, "_fields"):
+        return "<<" + ", ".join(fmt_value(x) for x in v) + ">>"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    return str(v)
+
+
+class Permutation(tuple):
+    """A permutation of identities: ``perm[k]`` is the new identity of ``k``."""
+
+    __slots__ = ()
+
+    def inverse(self) -> Permutation:
+        inv = [0] * len(self)
+        for k, v in enumerate(self):
+            inv[v] = k
+        return Permutation(inv)
+
+    def sid(self, k: int) -> Sid:
+        return Sid(self[k])
+
+
+def all_permutations(n: int) -> list[Permutation]:
+    """Every permutation of ``n`` identities, the identity first."""
+    return [Permutation(p) for p in itertools.permutations(range(n))]
+
+
+class TransitionSystem(ABC):
+    """A readable model: states, labelled transitions, TLC's CONSTRAINT, and identity symmetry."""
+
+    #: protocol name, e.g. ``"raft"``
+    protocol: str = ""
+    #: the model's configuration (a frozen dataclass)
+    config: Any
+    #: the mutant this model runs, if any
+    mutant: str | None = None
+    #: names of the state's fields (a NamedTuple's), which predicates may declare they read; None if the
+    #: state is not a NamedTuple
+    state_fields: tuple[str, ...] | None = None
+
+    @abstractmethod
+    def init_states(self) -> Iterable[Hashable]:
+        """The initial states."""
+
+    @abstractmethod
+    def next_states(self, state: Any) -> Iterable[tuple[Label, Any]]:
+        """Every enabled action instance of ``state`` with its successor, in a deterministic order.
+
+        Successors that violate the state constraint are included: TLC counts them as generated."""
+
+    @abstractmethod
+    def action_names(self) -> Sequence[str]:
+        """The names of every action the model may take (for labels and per-action statistics)."""
+
+    def constraint(self, state: Any) -> bool:
+        """TLC's CONSTRAINT: a state that fails it is not counted, checked or expanded."""
+        return True
+
+    def symmetry_group(self) -> list[Permutation]:
+        """The permutations of identities under which the model is symmetric (empty: no symmetry)."""
+        return []
+
+    def permute(self, state: Any, perm: Permutation) -> Any:
+        """The image of ``state`` under ``perm``: every identity ``k`` in it renamed ``perm[k]``."""
+        raise NotImplementedError(f"{type(self).__name__} does not support symmetry")
+
+    def render(self, state: Any) -> dict[str, Any]:
+        """The state as a mapping from variable name to a JSON-able value, for reports."""
+        return {"state": repr(state)}
+
+    def engine(self) -> Engine:
+        """The encoded transition system the checkers drive; by default the explicit one."""
+        return ExplicitEngine(self)
+
+
+#: Marks a successor that violates the state constraint (generated, but not counted or expanded).
+VIOLATES = None
+
+
+class Engine(ABC):
+    """The transition relation over encoded states, as the checkers drive it.
+
+    Encoded states are hashable.  An action id (``aid``) is an int; ``aid % len(action_names)`` is the index
+    of its action's name, and :meth:`label` recovers the full label.  Labels and readable states are built
+    only on request (counterexamples, graphs), never in the inner loop.
+    """
+
+    system: TransitionSystem
+    action_names: Sequence[str]
+
+    @abstractmethod
+    def initial(self) -> list[Hashable]:
+        """Encoded initial states (those violating the constraint are dropped)."""
+
+    @abstractmethod
+    def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
+        """``(aid, successor)`` for every enabled action instance; successor ``None`` if it violates the
+        constraint.  The order is deterministic."""
+
+    @abstractmethod
+    def canonical(self, e: Hashable) -> Hashable:
+        """A key that is equal exactly for the states of one orbit of the symmetry group."""
+
+    @abstractmethod
+    def decode(self, e: Hashable, hide: frozenset[str] = frozenset()) -> Any:
+        """The readable state of ``e``; fields named in ``hide`` are replaced by :class:`Hidden`."""
+
+    @abstractmethod
+    def label(self, aid: int) -> Label:
+        """The label of action id ``aid``."""
+
+    def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
+        """A function giving a key that determines the state fields named in ``reads`` (used to memoise
+        predicates), or ``None`` if the engine cannot project."""
+        return None
+
+    def stats(self) -> dict[str, int]:
+        """Engine-internal figures (e.g. interned components), for reports."""
+        return {}
+
+
+class UndeclaredRead(RuntimeError):
+    """A memoised predicate read a state field outside its declared ``reads``."""
+
+
+class Hidden:
+    """Stands in for a state field a predicate declared it does not read; any use of it is an error.
+
+    This keeps ``reads=`` declarations honest: a memoised predicate that touches an undeclared field fails
+    loudly instead of returning a stale answer."""
+
+    __slots__ = ("_field",)
+
+    def __init__(self, name: str) -> None:
+        object.__setattr__(self, "_field", name)
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise UndeclaredRead(
+            f"predicate read state field '{object.__getattribute__(self, '_field')}' "
+            "that its reads= declaration leaves out"
+        )
+
+    __getattr__ = _fail
+    __iter__ = _fail
+    __len__ = _fail
+    __contains__ = _fail
+    __getitem__ = _fail
+    __bool__ = _fail
+    __lt__ = _fail
+    __gt__ = _fail
+    __eq__ = _fail  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<hidden {object.__getattribute__(self, '_field')}>"
+
+
+def hide_fields(state: Any, hide: frozenset[str]) -> Any:
+    """``state`` (a NamedTuple) with the fields in ``hide`` replaced by :class:`Hidden`."""
+    if not hide:
+        return state
+    return state._replace(**{f: hidden(f) for f in hide})
+
+
+_HIDDEN: dict[str, Hidden] = {}
+
+
+def hidden(name: str) -> Hidden:
+    """The (shared) :class:`Hidden` stand-in for field ``name``."""
+    h = _HIDDEN.get(name)
+    if h is None:
+        h = _HIDDEN[name] = Hidden(name)
+    return h
+
+
+class LabelTable:
+    """Interns labels to action ids, keeping ``aid % len(names)`` equal to the index of the action's name."""
+
+    def __init__(self, names: Sequence[str], owner: str = "model") -> None:
+        self.names = tuple(names)
+        if not self.names:
+            raise ValueError(f"{owner} must list its action names")
+        self._index = {n: k for k, n in enumerate(self.names)}
+        self._labels: list[Label] = []
+        self._ids: dict[Label, int] = {}
+        self._owner = owner
+
+    def aid(self, lab: Label) -> int:
+        aid = self._ids.get(lab)
+        if aid is None:
+            k = self._index.get(lab.action)
+            if k is None:
+                raise ValueError(f"action '{lab.action}' is not among the action names of {self._owner}")
+            aid = len(self._labels) * len(self.names) + k
+            self._labels.append(lab)
+            self._ids[lab] = aid
+        return aid
+
+    def label(self, aid: int) -> Label:
+        return self._labels[aid // len(self.names)]
+
+
+class Interner:
+    """Maps hashable objects to dense ints 0, 1, 2 ... and back (``objs[id]``)."""
+
+    __slots__ = ("ids", "objs")
+
+    def __init__(self) -> None:
+        self.ids: dict[Any, int] = {}
+        self.objs: list[Any] = []
+
+    def __call__(self, obj: Any) -> int:
+        k = self.ids.get(obj)
+        if k is None:
+            k = self.ids[obj] = len(self.objs)
+            self.objs.append(obj)
+        return k
+
+    def __len__(self) -> int:
+        return len(self.objs)
+
+
+class ExplicitEngine(Engine):
+    """An engine over the readable states themselves: correct for any model, and the yardstick faster
+    engines are tested against.  With symmetry, every member of an orbit is recorded when the orbit is first
+    met, and the canonical key is the orbit's serial number."""
+
+    def __init__(self, system: TransitionSystem) -> None:
+        self.system = system
+        self._labels = LabelTable(system.action_names(), type(system).__name__)
+        self.action_names = self._labels.names
+        self._perms = system.symmetry_group()
+        self._canon: dict[Hashable, int] = {}
+        self._orbits = 0
+
+    def initial(self) -> list[Hashable]:
+        return [s for s in self.system.init_states() if self.system.constraint(s)]
+
+    def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
+        sys, aid = self.system, self._labels.aid
+        return [(aid(lab), t if sys.constraint(t) else VIOLATES) for lab, t in sys.next_states(e)]
+
+    def canonical(self, e: Hashable) -> Hashable:
+        key = self._canon.get(e)
+        if key is None:
+            key = self._orbits
+            self._orbits += 1
+            for p in self._perms or [None]:
+                self._canon[e if p is None else self.system.permute(e, p)] = key
+        return key
+
+    def decode(self, e: Hashable, hide: frozenset[str] = frozenset()) -> Any:
+        return hide_fields(e, hide)
+
+    def label(self, aid: int) -> Label:
+        return self._labels.label(aid)
+
+
+# ------------------------------------------------------------------------------------------ configuration
+
+
+def bound(default: Any, help: str, *, minimum: int | None = None, maximum: int | None = None,
+          choices: Sequence[str] | None = None) -> Any:
+    """A configuration field that the CLI turns into ``--name`` and spec files set under ``[bounds]``.
+
+    ``minimum``/``maximum``/``choices`` are enforced by :func:`validate_config`; a bool default makes a
+    switch (``--name``/``--no-name``)."""
+    return field(default=default, metadata={"help": help, "minimum": minimum, "maximum": maximum,
+                                            "choices": tuple(choices) if choices else None})
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range; the message names the field."""
+
+
+def validate_config(cfg: Any) -> None:
+    """Check every field of a config dataclass against its :func:`bound` metadata."""
+    for f in fields(cfg):
+        v = getattr(cfg, f.name)
+        md = f.metadata
+        if isinstance(f.default, bool):
+            if not isinstance(v, bool):
+                raise ConfigError(f"{f.name} must be true or false, not {v!r}")
+            continue
+        if md.get("choices"):
+            if v not in md["choices"]:
+                raise ConfigError(f"{f.name} must be one of {', '.join(md['choices'])}, not {v!r}")
+            continue
+        if isinstance(f.default, int) and (not isinstance(v, int) or isinstance(v, bool)):
+            raise ConfigError(f"{f.name} must be an integer, not {v!r}")
+        if md.get("minimum") is not None and v < md["minimum"]:
+            raise ConfigError(f"{f.name} must be >= {md['minimum']}, not {v}")
+        if md.get("maximum") is not None and v > md["maximum"]:
+            raise ConfigError(f"{f.name} must be <= {md['maximum']}, not {v}")

@@ -1,0 +1,379 @@
+"""A fast engine for the Raft model: interned components, memoised rules, states as single ints.
+
+This layer adds no protocol of its own.  It calls the very rule functions of :mod:`model.raft.actions`
+(through the model's :class:`~model.raft.actions.Rules`, so mutants apply here too) and remembers their
+results per component:
+
+* every component of a state (each server's :class:`ServerVars`, the message bag, ``elections``,
+  ``allLogs``) is interned to a small int, and a state is those ints packed into one Python int, 32 bits per
+  slot: servers in slots 0..N-1, then the bag, ``elections`` and ``allLogs``;
+* the enabled server-local actions of server i depend only on i's component, so they are computed once per
+  (i, component) as a list of ready-made *deltas*: a successor is the parent int plus a delta or two;
+* receiving a message depends only on the message and its recipient's component; bag updates only on the
+  bag and the operation; ``allLogs'`` only on the servers' logs and ``allLogs``;
+* symmetry canonicalises over interned ids: the servers part is canonicalised once per distinct servers
+  part (remembering which permutations reach the minimum), then the bag and ``elections`` are permuted by
+  those permutations only, each through a memo.
+
+``tests/test_raft_engines.py`` checks that this engine and the readable model produce the same successors,
+in the same order, state for state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from model.core import Engine, Interner, Label, LabelTable, Permutation, Sid, hidden
+from model.raft.actions import ACTION_NAMES, MessageView, Raft, ValueName, apply_bag_op, receive_label
+from model.raft.state import (
+    Bag,
+    Message,
+    RaftState,
+    ServerVars,
+    bag_items,
+    with_message,
+    without_message,
+)
+
+W = 32  # bits per slot
+MASK = (1 << W) - 1
+
+# tags of the memoised server-local successor entries
+_MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3
+_MISSING = object()
+_KEEP = 0  # bag operation code: leave the bag as it is
+
+
+def bag_op_code(consume: int, reply: int) -> int:
+    """One int for "add message ``reply``, then remove one copy of ``consume``" (-1: none)."""
+    return (consume + 1) << 32 | (reply + 1)
+
+
+class FastRaftEngine(Engine):
+    """The Raft transition relation over packed-int states (see the module docstring)."""
+
+    def __init__(self, system: Raft) -> None:
+        self.system = system
+        self.cfg = cfg = system.config
+        self.rules = system.rules
+        self.n = n = cfg.servers
+        self._labels = LabelTable(ACTION_NAMES, "Raft")
+        self.action_names = self._labels.names
+        self.srv, self.msg, self.bag, self.el, self.al = Interner(), Interner(), Interner(), Interner(), Interner()
+        self.srv_ok: list[bool] = []
+        self.bag_ok: list[bool] = []
+        self.sh_bag, self.sh_el, self.sh_al = W * n, W * (n + 1), W * (n + 2)
+        self.srv_mask = (1 << (W * n)) - 1
+        self._srv_shifts = tuple(W * i for i in range(n))
+        self.slot_masks = {
+            "servers": self.srv_mask,
+            "messages": MASK << self.sh_bag,
+            "elections": MASK << self.sh_el,
+            "allLogs": MASK << self.sh_al,
+        }
+        self._al_key_mask = self.srv_mask | self.slot_masks["allLogs"]
+        self._local: list[dict[int, list[tuple]]] = [{} for _ in range(n)]
+        self._recv_by_mid: list[dict[int, list[tuple]]] = []  # per message id: component -> handled
+        self._bag_info: dict[int, list[tuple]] = {}
+        self._bag_ops: dict[int, dict[int, int | None]] = {}  # bag id -> op code -> delta
+        self._el_add: dict[tuple[int, int], int] = {}
+        self._al_next: dict[int, int] = {}
+        self._records = Interner()  # election records
+        # symmetry
+        self._perms = system.symmetry_group()
+        self._srv_perm: list[dict[int, int]] = [{} for _ in self._perms]
+        self._rest_perm: list[dict[int, int]] = [{} for _ in self._perms]
+        self._srv_canon: dict[int, tuple[int, tuple[tuple[int, dict[int, int]], ...]]] = {}
+        # the hot paths, as closures over the tables above
+        self.successors = self._make_successors()  # type: ignore[method-assign]
+        self.canonical = self._make_canonical()  # type: ignore[method-assign]
+
+    # ------------------------------------------------------------------------------------------ interning
+
+    def _srv_id(self, sv: ServerVars) -> int:
+        k = self.srv(sv)
+        if k == len(self.srv_ok):
+            self.srv_ok.append(sv.currentTerm <= self.cfg.max_term and len(sv.log) <= self.cfg.max_log)
+            if k > MASK:
+                raise OverflowError("more than 2**32 distinct server components")
+        return k
+
+    def _bag_id(self, bag: Bag) -> int:
+        k = self.bag(bag)
+        if k == len(self.bag_ok):
+            self.bag_ok.append(len(bag) <= self.cfg.max_msgs and all(c <= self.cfg.max_msg_count for _, c in bag))
+            if k > MASK:
+                raise OverflowError("more than 2**32 distinct message bags")
+        return k
+
+    def encode(self, s: RaftState) -> int:
+        """The packed int of a readable state."""
+        e = 0
+        for i, sv in enumerate(s.servers):
+            e |= self._srv_id(sv) << (W * i)
+        return (e | self._bag_id(s.messages) << self.sh_bag | self.el(s.elections) << self.sh_el
+                | self.al(s.allLogs) << self.sh_al)
+
+    def decode(self, e: Hashable, hide: frozenset[str] = frozenset()) -> RaftState:
+        assert isinstance(e, int)
+        objs = self.srv.objs
+        servers = tuple([objs[(e >> sh) & MASK] for sh in self._srv_shifts])
+        if not hide:
+            return RaftState(servers, self.bag.objs[(e >> self.sh_bag) & MASK],
+                             self.el.objs[(e >> self.sh_el) & MASK], self.al.objs[(e >> self.sh_al) & MASK])
+        return RaftState(
+            hidden("servers") if "servers" in hide else servers,
+            hidden("messages") if "messages" in hide else self.bag.objs[(e >> self.sh_bag) & MASK],
+            hidden("elections") if "elections" in hide else self.el.objs[(e >> self.sh_el) & MASK],
+            hidden("allLogs") if "allLogs" in hide else self.al.objs[(e >> self.sh_al) & MASK])
+
+    # ------------------------------------------------------------------------------------------- engine
+
+    def initial(self) -> list[Hashable]:
+        return [self.encode(s) for s in self.system.init_states() if self.system.constraint(s)]
+
+    def label(self, aid: int) -> Label:
+        return self._labels.label(aid)
+
+    def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
+        mask = 0
+        for f in reads:
+            mask |= self.slot_masks[f]
+        return mask.__and__
+
+    def stats(self) -> dict[str, int]:
+        return {"interned_servers": len(self.srv), "interned_messages": len(self.msg),
+                "interned_bags": len(self.bag), "interned_elections": len(self.el),
+                "interned_all_logs": len(self.al)}
+
+    def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
+        return self._make_successors()(e)  # instances use the closure installed by __init__
+
+    def _make_successors(self) -> Callable[[int], list[tuple[int, int | None]]]:
+        """The successor function as a closure over the memo tables (locals are the fastest lookups)."""
+        local, recv_by_mid, bag_ops, bag_info = self._local, self._recv_by_mid, self._bag_ops, self._bag_info
+        al_next, al_key_mask = self._al_next, self._al_key_mask
+        shifts, sh_bag, sh_el = self._srv_shifts, self.sh_bag, self.sh_el
+        build_local, build_recv, build_bag_op = self._build_local, self._build_recv, self._build_bag_op
+        build_bag_info, build_al_next, el_add, build_el_add = (self._build_bag_info, self._build_al_next,
+                                                               self._el_add, self._build_el_add)
+        mask = MASK
+
+        def successors(e: int) -> list[tuple[int, int | None]]:
+            out: list[tuple[int, int | None]] = []
+            append = out.append
+            al_delta = al_next.get(e & al_key_mask)
+            if al_delta is None:
+                al_delta = build_al_next(e)
+            base = e + al_delta
+            b = (e >> sh_bag) & mask
+            ops = bag_ops.get(b)
+            if ops is None:
+                ops = bag_ops[b] = {}
+            comps = [(e >> sh) & mask for sh in shifts]
+            for i, c in enumerate(comps):
+                loc = local[i].get(c)
+                if loc is None:
+                    loc = build_local(i, c)
+                for ent in loc:
+                    tag = ent[0]
+                    if tag == _MOVE:
+                        append((ent[1], base + ent[2]))
+                    elif tag == _SEND:
+                        bd = ops.get(ent[2], _MISSING)
+                        if bd is _MISSING:
+                            bd = build_bag_op(b, ent[2])
+                        append((ent[1], None if bd is None else base + bd))
+                    elif tag == _ELECT:
+                        key = (e >> sh_el) & mask, ent[3]
+                        ed = el_add.get(key)
+                        if ed is None:
+                            ed = build_el_add(*key)
+                        append((ent[1], base + ent[2] + ed))
+                    else:
+                        append((ent[1], None))
+            info = bag_info.get(b)
+            if info is None:
+                info = build_bag_info(b)
+            for mid, dest, aid_dup, dup_d, aid_drop, drop_d in info:
+                handled = recv_by_mid[mid].get(comps[dest])
+                if handled is None:
+                    handled = build_recv(comps[dest], mid)
+                for aid, d, op in handled:
+                    if d is None:
+                        append((aid, None))
+                    elif op == _KEEP:
+                        append((aid, base + d))
+                    else:
+                        bd = ops.get(op, _MISSING)
+                        if bd is _MISSING:
+                            bd = build_bag_op(b, op)
+                        append((aid, None if bd is None else base + d + bd))
+                append((aid_dup, None if dup_d is None else base + dup_d))
+                append((aid_drop, base + drop_d))
+            return out
+
+        return successors
+
+    # ------------------------------------------------------------------------------------ memo builders
+
+    def _build_al_next(self, e: int) -> int:
+        al = (e >> self.sh_al) & MASK
+        logs = {self.srv.objs[(e >> (W * i)) & MASK].log for i in range(self.n)}
+        nal = self.al(self.al.objs[al] | logs)
+        d = self._al_next[e & self._al_key_mask] = (nal - al) << self.sh_al
+        return d
+
+    def _move(self, i: int, c: int, aid: int, sv: ServerVars) -> tuple:
+        nc = self._srv_id(sv)
+        if not self.srv_ok[nc]:
+            return (_VIOLATES, aid)
+        return (_MOVE, aid, (nc - c) << (W * i))
+
+    def _build_local(self, i: int, c: int) -> list[tuple]:
+        """Server i's own actions from component c, in the readable model's order."""
+        cfg, r, sv0, aid = self.cfg, self.rules, self.srv.objs[c], self._labels.aid
+        si = Sid(i)
+        loc: list[tuple] = [self._move(i, c, aid(Label("Restart", (("i", si),))), r.restart(cfg, i, sv0))]
+        if (sv := r.timeout(cfg, i, sv0)) is not None:
+            loc.append(self._move(i, c, aid(Label("Timeout", (("i", si),))), sv))
+        for j in range(self.n):
+            if (m := r.request_vote(cfg, i, j, sv0)) is not None:
+                loc.append((_SEND, aid(Label("RequestVote", (("i", si), ("j", Sid(j))))),
+                            bag_op_code(-1, self._msg_id(m))))
+        if (res := r.become_leader(cfg, i, sv0)) is not None:
+            sv, record = res
+            mv = self._move(i, c, aid(Label("BecomeLeader", (("i", si),))), sv)
+            loc.append(mv if mv[0] == _VIOLATES else (_ELECT, mv[1], mv[2], self._records(record)))
+        for v in range(1, cfg.values + 1):
+            if (sv := r.client_request(cfg, i, v, sv0)) is not None:
+                loc.append(self._move(i, c, aid(Label("ClientRequest", (("i", si), ("v", ValueName(v))))), sv))
+        if (sv := r.advance_commit_index(cfg, i, sv0)) is not None:
+            loc.append(self._move(i, c, aid(Label("AdvanceCommitIndex", (("i", si),))), sv))
+        for j in range(self.n):
+            if (m := r.append_entries(cfg, i, j, sv0)) is not None:
+                loc.append((_SEND, aid(Label("AppendEntries", (("i", si), ("j", Sid(j))))),
+                            bag_op_code(-1, self._msg_id(m))))
+        self._local[i][c] = loc
+        return loc
+
+    def _build_recv(self, c: int, mid: int) -> list[tuple]:
+        """Receive(m) at m's recipient with component c: (aid, server delta or None, bag operation)."""
+        m = self.msg.objs[mid]
+        i, j = m.mdest, m.msource
+        sv0 = self.srv.objs[c]
+        out = []
+        for name, handler in self.rules.handlers(m):
+            if (h := handler(self.cfg, i, j, sv0, m)) is None:
+                continue
+            aid = self._labels.aid(receive_label(name, m, h.case))
+            nc = self._srv_id(h.sv)
+            d = (nc - c) << (W * i) if self.srv_ok[nc] else None
+            reply = -1 if h.reply is None else self._msg_id(h.reply)
+            out.append((aid, d, bag_op_code(mid if h.consume else -1, reply)))
+        self._recv_by_mid[mid][c] = out
+        return out
+
+    def _msg_id(self, m: Message) -> int:
+        k = self.msg(m)
+        if k == len(self._recv_by_mid):
+            self._recv_by_mid.append({})
+        return k
+
+    def _build_bag_op(self, b: int, op: int) -> int | None:
+        """Delta of the bag slot after bag operation ``op`` (see :func:`bag_op_code`), or None if the new
+        bag violates the constraint."""
+        bag = self.bag.objs[b]
+        consume, reply = (op >> 32) - 1, (op & MASK) - 1
+        if reply >= 0:
+            bag = with_message(self.msg.objs[reply], bag)
+        if consume >= 0:
+            bag = without_message(self.msg.objs[consume], bag)
+        nb = self._bag_id(bag)
+        d = (nb - b) << self.sh_bag if self.bag_ok[nb] else None
+        ops = self._bag_ops.get(b)
+        if ops is None:
+            ops = self._bag_ops[b] = {}
+        ops[op] = d
+        return d
+
+    def _build_bag_info(self, b: int) -> list[tuple]:
+        """Per message of bag b, in the readable order: (mid, dest, Duplicate aid/delta, Drop aid/delta)."""
+        info = []
+        for m, _ in bag_items(self.bag.objs[b]):
+            mid = self._msg_id(m)
+            view = (("m", MessageView(m)),)
+            dup = self._build_bag_op(b, bag_op_code(-1, mid))
+            drop = self._build_bag_op(b, bag_op_code(mid, -1))
+            info.append((mid, int(m.mdest), self._labels.aid(Label("DuplicateMessage", view)), dup,
+                         self._labels.aid(Label("DropMessage", view)), drop))
+        self._bag_info[b] = info
+        return info
+
+    def _build_el_add(self, el: int, rid: int) -> int:
+        nel = self.el(self.el.objs[el] | {self._records.objs[rid]})
+        d = self._el_add[(el, rid)] = (nel - el) << self.sh_el
+        return d
+
+    # ----------------------------------------------------------------------------------------- symmetry
+
+    def canonical(self, e: Hashable) -> Hashable:
+        return self._make_canonical()(e)  # instances use the closure installed by __init__
+
+    def _make_canonical(self) -> Callable[[int], int]:
+        srv_canon, srv_mask, sh_bag = self._srv_canon, self.srv_mask, self.sh_bag
+        build, permute_rest = self._build_srv_canon, self._permute_rest
+
+        def canonical(e: int) -> int:
+            sb = e & srv_mask
+            sc = srv_canon.get(sb)
+            if sc is None:
+                sc = build(sb)
+            canon_sb, memos = sc
+            rest = e >> sh_bag  # bag, elections and allLogs, unshifted
+            if len(memos) == 1:
+                p, memo = memos[0]
+                pr = memo.get(rest)
+                if pr is None:
+                    pr = permute_rest(memo, rest, p)
+                return canon_sb | pr
+            best = None
+            for p, memo in memos:
+                pr = memo.get(rest)
+                if pr is None:
+                    pr = permute_rest(memo, rest, p)
+                key = canon_sb | pr
+                if best is None or key < best:
+                    best = key
+            return best
+
+        return canonical
+
+    def _permute_rest(self, memo: dict[int, int], rest: int, p: int) -> int:
+        """The bag and elections of ``rest`` permuted by perm p (allLogs has no identities), shifted into
+        place; memoised per permutation."""
+        perm = self._perms[p]
+        b, el = rest & MASK, (rest >> W) & MASK
+        pb = self._bag_id(frozenset((m.permute(perm), c) for m, c in self.bag.objs[b]))
+        pe = self.el(frozenset(x.permute(perm) for x in self.el.objs[el]))
+        pr = memo[rest] = (pb << self.sh_bag | pe << self.sh_el | (rest >> (2 * W)) << self.sh_al)
+        return pr
+
+    def _build_srv_canon(self, sb: int) -> tuple[int, tuple[tuple[int, dict[int, int]], ...]]:
+        """The smallest image of a servers part over all permutations, and the permutations reaching it
+        (with their memo of permuted bag/elections/allLogs parts)."""
+        comps = [(sb >> (W * i)) & MASK for i in range(self.n)]
+        images = []
+        for pi, p in enumerate(self._perms):
+            memo = self._srv_perm[pi]
+            bits = 0
+            for k, c in enumerate(comps):
+                pc = memo.get(c)
+                if pc is None:
+                    pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
+                bits |= pc << (W * p[k])
+            images.append(bits)
+        best = min(images)
+        res = self._srv_canon[sb] = (best, tuple((pi, self._rest_perm[pi]) for pi, x in enumerate(images)
+                                                 if x == best))
+        return res

@@ -1,0 +1,49 @@
+"""Shared test fixtures.  Reference data lives in ../shared (beside the checkout); tests that need it skip
+with a clear reason where it is absent."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Hashable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REFERENCE = SHARED / "reference"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers (tla_dump)
+
+
+def need(path: Path) -> Path:
+    """``path`` if it exists, else skip the test naming what is missing."""
+    if not path.exists():
+        pytest.skip(f"reference data {path} is absent (tests expect ../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tlc_counts() -> dict:
+    return json.loads(need(REFERENCE / "raft-tla" / "tlc_counts.json").read_text())
+
+
+def reachable(engine, symmetry: bool = False, max_depth: int | None = None) -> tuple[list[Hashable], int]:
+    """A plain reference BFS (independent of checkers.bfs): reachable encoded states (up to ``max_depth``
+    steps) and the generated count."""
+    key = engine.canonical if symmetry else (lambda e: e)
+    init = engine.initial()
+    seen = {key(e) for e in init}
+    states, frontier, generated, depth = list(init), list(init), len(init), 0
+    while frontier and (max_depth is None or depth < max_depth):
+        depth += 1
+        nxt = []
+        for e in frontier:
+            for _, t in engine.successors(e):
+                generated += 1
+                if t is not None and key(t) not in seen:
+                    seen.add(key(t))
+                    nxt.append(t)
+        states += nxt
+        frontier = nxt
+    return states, generated
