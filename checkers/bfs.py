@@ -27,6 +27,9 @@ from model.core import Engine, Label
 
 #: How many states to expand between looks at the clock (time limit, progress).
 CLOCK_EVERY = 512
+#: Size (in entries) the transition-property memo may reach before it starts afresh: bounds its memory
+#: (about 100 bytes an entry) on long runs at a small cost in re-evaluations.
+STEP_MEMO_CAP = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ class _StepChecker:
         self.memo: dict[Hashable, set[Hashable]] = {}
         self.decoded: dict[Hashable, Any] = {}  # projection -> readable state (hidden fields outside it)
         self.active = bool(self.props)
+        self.size, self.cap = 0, STEP_MEMO_CAP
 
     def known_ok(self, s: Hashable) -> set[Hashable] | None:
         """The memo entry for steps from ``s`` (None: no projection, check every step)."""
@@ -177,6 +181,7 @@ class _StepChecker:
         ok = self.memo.get(ps)
         if ok is None:
             ok = self.memo[ps] = set()
+            self.size += 8  # a set costs about as much as eight entries
         return ok
 
     def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None) -> Property | None:
@@ -187,6 +192,13 @@ class _StepChecker:
                 return p
         if ok is not None:
             ok.add(self.project(t))  # type: ignore[misc]
+            self.size += 1
+            if self.size > self.cap:  # bound the memory: forget what is known, keep checking correctly
+                self.memo.clear()
+                self.decoded.clear()
+                self.size = 0
+                self.memo[self.project(s)] = ok  # the caller still holds ``ok``: keep it attached
+                ok.clear()
         return None
 
     def _decode(self, e: Hashable) -> Any:
@@ -228,8 +240,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
 
     canonical = engine.canonical if symmetry else None
     states: list[Hashable] = []  # raw encoded states, in discovery order
-    parent = array("q")
-    via = array("q")  # action id that first reached the state (-1 for initial states)
+    parent = array("i")  # index of the state it was first reached from (-1 for initial states)
+    via = array("l")  # action id that first reached it (-1 for initial states)
     seen: dict[Hashable, int] | set[Hashable] = {} if graph else set()
     edges: list[tuple[int, int, int]] = []  # (from, aid, to), graph mode only
     levels: list[int] = []
