@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invariants import Property
-from model.core import Engine, Label
+from model.core import Engine, Label, Sid
 
 #: How many states to expand between looks at the clock (time limit, progress).
 CLOCK_EVERY = 512
@@ -58,6 +58,8 @@ class Violation:
     kind: str  # "state" or "transition"
     doc: str
     trace: list[Step]
+    why: str = ""  # the predicate's explanation, when it returned a Fail
+    servers: list[str] = field(default_factory=list)  # the servers involved
 
     @property
     def length(self) -> int:
@@ -95,6 +97,7 @@ class CheckResult:
     action_new: dict[str, int]  # distinct states first reached per action
     violation: Violation | None = None
     incomplete_reason: str | None = None
+    vacuous: dict[str, str] = field(default_factory=dict)  # property -> its antecedent, which never held
     engine_stats: dict[str, int] = field(default_factory=dict)
     graph: Any = field(default=None, repr=False)  # networkx.DiGraph when requested
 
@@ -140,6 +143,7 @@ class _StateChecker:
         fields = engine.system.state_fields
         self.hide = frozenset(fields) - reads if reads is not None and fields else frozenset()
         self.memo: set[Hashable] = set()
+        self.pending = [p for p in self.props if p.antecedent is not None]  # antecedent not yet seen to hold
 
     def first_violated(self, e: Hashable) -> Property | None:
         if not self.props:
@@ -152,6 +156,8 @@ class _StateChecker:
         for p in self.props:
             if not p.fn(self.cfg, state):
                 return p
+        if self.pending:
+            self.pending = [p for p in self.pending if not p.antecedent(self.cfg, state)]
         if self.project is not None:
             self.memo.add(key)
         return None
@@ -172,6 +178,7 @@ class _StepChecker:
         self.decoded: dict[Hashable, Any] = {}  # projection -> readable state (hidden fields outside it)
         self.active = bool(self.props)
         self.size, self.cap = 0, STEP_MEMO_CAP
+        self.pending = [p for p in self.props if p.antecedent is not None]
 
     def known_ok(self, s: Hashable) -> set[Hashable] | None:
         """The memo entry for steps from ``s`` (None: no projection, check every step)."""
@@ -190,6 +197,8 @@ class _StepChecker:
         for p in self.props:
             if not p.fn(self.cfg, a, b):
                 return p
+        if self.pending:
+            self.pending = [p for p in self.pending if not p.antecedent(self.cfg, a, b)]
         if ok is not None:
             ok.add(self.project(t))  # type: ignore[misc]
             self.size += 1
@@ -338,7 +347,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         mutant=getattr(system, "mutant", None), symmetry=symmetry, invariants=[p.name for p in properties],
         distinct_states=len(states), generated_states=generated, depth=depth, elapsed_s=elapsed,
         levels=levels, action_fired=dict(zip(names, fired)), action_new=dict(zip(names, new_by)),
-        violation=found, incomplete_reason=reason, engine_stats=engine.stats(), graph=g)
+        violation=found, incomplete_reason=reason, engine_stats=engine.stats(), graph=g,
+        vacuous={} if found else {p.name: p.antecedent_doc for p in inv.pending + stepc.pending})
 
 
 class _Stop(Exception):
@@ -373,4 +383,11 @@ def _trace(engine: Engine, states: list[Hashable], parent: Sequence[int], via: S
         aid, t = f.edge
         raw = engine.decode(t)
         steps.append(Step(engine.label(aid), system.render(raw), raw))
-    return Violation(invariant=f.prop.name, kind=f.prop.kind, doc=f.prop.doc, trace=steps)
+    cfg = system.config
+    verdict = (f.prop.fn(cfg, steps[-1].raw) if f.prop.kind == "state"
+               else f.prop.fn(cfg, steps[-2].raw, steps[-1].raw))
+    why, servers = getattr(verdict, "why", ""), list(getattr(verdict, "servers", []))
+    if not servers and steps[-1].action is not None:  # fall back on the identities the last action names
+        servers = sorted({str(v) for _, v in steps[-1].action.params if isinstance(v, Sid)})
+    return Violation(invariant=f.prop.name, kind=f.prop.kind, doc=f.prop.doc, trace=steps, why=why,
+                     servers=servers)

@@ -52,12 +52,15 @@ def to_json(result: Any) -> dict[str, Any]:
     }
     if result.incomplete_reason:
         out["incomplete_reason"] = result.incomplete_reason
+    out["coverage"] = coverage(result)
     if result.violation is not None:
         v = result.violation
         out["violation"] = {
             "invariant": v.invariant,
             "kind": v.kind,
             "description": v.doc,
+            "why": v.why,
+            "servers": v.servers,
             "length": v.length,
             "trace": [{"action": "Init" if st.action is None else str(st.action),
                        "label": label_json(st.action), "state": st.state} for st in v.trace],
@@ -114,8 +117,36 @@ def counterexample_text(result: Any, full: bool = False) -> str:
             changes = diff_states(prev, st.state)
             out.extend(f"         {line}" for line in changes or ["(no variable changed)"])
         prev = st.state
-    out.append(f"Violated: {v.invariant}: {v.doc.splitlines()[0] if v.doc else ''}")
+    out.append(f"Violated: {v.invariant}")
+    out.extend(f"  {line}" for line in (v.doc or "").splitlines())
+    if v.why:
+        out.append(f"Why: {v.why}")
+    if v.servers:
+        out.append(f"Servers involved: {', '.join(v.servers)}")
     return "\n".join(out)
+
+
+def coverage(result: Any) -> dict[str, Any]:
+    """Vacuity warnings: actions never enabled or never reaching a new state, and properties whose
+    antecedent never held (their 'pass' proves little)."""
+    return {
+        "never_enabled": [a for a, n in result.action_fired.items() if n == 0],
+        "never_new_state": [a for a, n in result.action_new.items() if n == 0 and result.action_fired[a] > 0],
+        "vacuous_properties": result.vacuous,
+    }
+
+
+def coverage_text(result: Any) -> list[str]:
+    """The action table (enabled / new states) and the vacuity warnings, for people."""
+    lines = ["actions (enabled = successors generated, new = distinct states first reached):"]
+    width = max(len(a) for a in result.action_fired) if result.action_fired else 0
+    for a, n in result.action_fired.items():
+        mark = "   <- never enabled" if n == 0 else ("   <- never led to a new state"
+                                                     if result.action_new[a] == 0 else "")
+        lines.append(f"  {a:<{width}}  enabled {n:>12,}  new {result.action_new[a]:>10,}{mark}")
+    for name, ante in result.vacuous.items():
+        lines.append(f"warning: {name} held vacuously: its antecedent ({ante}) never held in the explored states")
+    return lines
 
 
 def text(result: Any, full: bool = False) -> str:
@@ -131,9 +162,7 @@ def text(result: Any, full: bool = False) -> str:
         f"{result.generated_per_s:,.0f} generated/s",
         f"invariants: {', '.join(result.invariants) or '(none)'}",
     ]
-    never = [name for name, n in result.action_fired.items() if n == 0]
-    if never:
-        lines.append(f"actions never enabled: {', '.join(never)}")
+    lines.extend(coverage_text(result))
     if result.violation is not None:
         lines.append(counterexample_text(result, full))
     return "\n".join(lines)

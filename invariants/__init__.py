@@ -14,6 +14,13 @@ invariant, three a transition property.
 ``reads=`` names the state fields a predicate looks at; the checker then evaluates it once per distinct
 combination of those fields (a large saving: many states share their servers' variables), and any read of
 an undeclared field fails loudly.  Leave it out to have the predicate see the whole state.
+
+``antecedent=`` is a predicate of the same shape saying when the property has something to check (e.g.
+"some server is Leader" for election safety): the report flags a property whose antecedent never held in
+the explored states, because its "pass" then proves little.
+
+A predicate may return a :class:`Fail` instead of ``False`` to say which servers are involved and why; the
+report prints it under the counterexample.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ class Property:
     reads: frozenset[str] | None  # fields read, or None for "the whole state"
     default: bool  # checked when no invariant is named
     doc: str
+    antecedent: Callable[..., bool] | None = None  # when the property is not vacuous
+    antecedent_doc: str = ""
 
     @property
     def short(self) -> str:
@@ -51,33 +60,52 @@ class Property:
 REGISTRY: dict[str, Property] = {}
 
 
+class Fail:
+    """A falsy result that explains a violation: the servers (or nodes) involved and a sentence."""
+
+    __slots__ = ("servers", "why")
+
+    def __init__(self, why: str, servers: Iterable[Any] = ()) -> None:
+        self.why = why
+        self.servers = sorted({str(x) for x in servers})
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"Fail({self.why!r}, servers={self.servers})"
+
+
 class UnknownProperty(LookupError):
     """No invariant or property by that name."""
 
 
 def _register(fn: Callable[..., bool], kind: Kind, protocol: str | None, reads: Iterable[str] | None,
-              default: bool) -> Callable[..., bool]:
+              default: bool, antecedent: Callable[..., bool] | None) -> Callable[..., bool]:
     module = fn.__module__.rsplit(".", 1)[-1]
     doc = inspect.getdoc(fn) or ""
     if not doc:
         raise ValueError(f"{fn.__module__}.{fn.__name__}: a property needs a docstring stating it")
     prop = Property(name=f"{module}.{fn.__name__}", protocol=protocol or module, fn=fn, kind=kind,
-                    reads=None if reads is None else frozenset(reads), default=default, doc=doc)
+                    reads=None if reads is None else frozenset(reads), default=default, doc=doc,
+                    antecedent=antecedent,
+                    antecedent_doc=(inspect.getdoc(antecedent) or antecedent.__name__) if antecedent else "")
     REGISTRY[prop.name] = prop
     return fn
 
 
-def invariant(protocol: str | None = None, *, reads: Iterable[str] | None = None,
-              default: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+def invariant(protocol: str | None = None, *, reads: Iterable[str] | None = None, default: bool = True,
+              antecedent: Callable[..., bool] | None = None) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     """Register ``f(cfg, s) -> bool`` as a state invariant.  ``default=False`` keeps it out of the set checked
     when none is named (used for properties that are known to fail, kept to document a quirk)."""
-    return lambda fn: _register(fn, "state", protocol, reads, default)
+    return lambda fn: _register(fn, "state", protocol, reads, default, antecedent)
 
 
 def transition_property(protocol: str | None = None, *, reads: Iterable[str] | None = None,
-                        default: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+                        default: bool = True, antecedent: Callable[..., bool] | None = None,
+                        ) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     """Register ``f(cfg, s, t) -> bool`` as a property of every step ``s -> t``."""
-    return lambda fn: _register(fn, "transition", protocol, reads, default)
+    return lambda fn: _register(fn, "transition", protocol, reads, default, antecedent)
 
 
 def load(module: str) -> None:

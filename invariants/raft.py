@@ -6,30 +6,68 @@ itself records: server i has committed the entries ``log[i][1..commitIndex[i]]``
 
 from __future__ import annotations
 
-from invariants import invariant, transition_property
+from invariants import Fail, invariant, transition_property
+from model.core import Sid
 from model.raft.config import RaftConfig
 from model.raft.state import LEADER, RaftState
 
 
-@invariant(reads={"servers"})
+def some_leader(cfg: RaftConfig, s: RaftState) -> bool:
+    """some server is Leader"""
+    return any(sv.state == LEADER for sv in s.servers)
+
+
+def some_election(cfg: RaftConfig, s: RaftState) -> bool:
+    """some leader was elected (elections is not empty)"""
+    return bool(s.elections)
+
+
+def two_logs_overlap(cfg: RaftConfig, s: RaftState) -> bool:
+    """two servers hold an entry at the same index"""
+    return sum(1 for sv in s.servers if sv.log) >= 2
+
+
+def committed_and_later_leader(cfg: RaftConfig, s: RaftState) -> bool:
+    """a server has committed an entry and a leader of a later term was elected"""
+    return any(sv.commitIndex > 0 and any(e.eterm > sv.currentTerm for e in s.elections) for sv in s.servers)
+
+
+def two_servers_committed(cfg: RaftConfig, s: RaftState) -> bool:
+    """two servers have committed entries"""
+    return sum(1 for sv in s.servers if sv.commitIndex > 0) >= 2
+
+
+def leader_keeps_term(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
+    """a step keeps a non-empty-log Leader in its term"""
+    return any(a.state == LEADER == b.state and a.currentTerm == b.currentTerm and a.log
+               for a, b in zip(s.servers, t.servers))
+
+
+@invariant(reads={"servers"}, antecedent=some_leader)
 def election_safety(cfg: RaftConfig, s: RaftState) -> bool:
     """No two servers are Leader in the same term in one state."""
-    terms = [sv.currentTerm for sv in s.servers if sv.state == LEADER]
-    return len(terms) == len(set(terms))
+    leader_in: dict[int, int] = {}
+    for i, sv in enumerate(s.servers):
+        if sv.state == LEADER:
+            other = leader_in.setdefault(sv.currentTerm, i)
+            if other != i:
+                return Fail(f"{Sid(other)} and {Sid(i)} are both Leader in term {sv.currentTerm}", [Sid(other), Sid(i)])
+    return True
 
 
-@invariant(reads={"elections"})
+@invariant(reads={"elections"}, antecedent=some_election)
 def election_safety_history(cfg: RaftConfig, s: RaftState) -> bool:
     """At most one server was ever elected leader per term: records in `elections` with equal terms have
     the same leader."""
     leader_of: dict[int, int] = {}
-    for e in s.elections:
-        if leader_of.setdefault(e.eterm, e.eleader) != e.eleader:
-            return False
+    for e in sorted(s.elections, key=lambda e: (e.eterm, e.eleader)):
+        other = leader_of.setdefault(e.eterm, e.eleader)
+        if other != e.eleader:
+            return Fail(f"{other} and {e.eleader} were both elected in term {e.eterm}", [other, e.eleader])
     return True
 
 
-@invariant(reads={"servers"})
+@invariant(reads={"servers"}, antecedent=two_logs_overlap)
 def log_matching(cfg: RaftConfig, s: RaftState) -> bool:
     """If two logs have an entry with the same term at the same index, they are identical up to that index."""
     logs = [sv.log for sv in s.servers]
@@ -40,12 +78,13 @@ def log_matching(cfg: RaftConfig, s: RaftState) -> bool:
             for k in range(min(len(la), len(lb)), 0, -1):
                 if la[k - 1].term == lb[k - 1].term:
                     if la[:k] != lb[:k]:
-                        return False
+                        return Fail(f"the logs of {Sid(a)} and {Sid(b)} both have term {la[k - 1].term} at index {k} "
+                                    "but differ before it", [Sid(a), Sid(b)])
                     break
     return True
 
 
-@invariant(reads={"servers", "elections"})
+@invariant(reads={"servers", "elections"}, antecedent=committed_and_later_leader)
 def leader_completeness(cfg: RaftConfig, s: RaftState) -> bool:
     """Every entry a server has committed (index <= its commitIndex) is, at the same index, in the log every
     later-term leader had when elected (history variable `elections`) and in every current leader's log of a
@@ -53,45 +92,47 @@ def leader_completeness(cfg: RaftConfig, s: RaftState) -> bool:
 
     A server's currentTerm is at least the term in which its committed entries were committed, so
     "later than currentTerm[i]" is a sound reading of "a later term" without extra history."""
-    leaders = [sv for sv in s.servers if sv.state == LEADER]
-    for sv in s.servers:
+    leaders = [(i, sv) for i, sv in enumerate(s.servers) if sv.state == LEADER]
+    for i, sv in enumerate(s.servers):
         committed = sv.log[:sv.commitIndex]
         if not committed:
             continue
         k = len(committed)
-        for e in s.elections:
+        for e in sorted(s.elections, key=lambda e: (e.eterm, e.eleader)):
             if e.eterm > sv.currentTerm and e.elog[:k] != committed:
-                return False
-        for ld in leaders:
+                return Fail(f"{Sid(i)} committed {k} entr{'y' if k == 1 else 'ies'} (currentTerm {sv.currentTerm}) that "
+                            f"{e.eleader}'s log lacked when elected in term {e.eterm}", [Sid(i), e.eleader])
+        for j, ld in leaders:
             if ld.currentTerm > sv.currentTerm and ld.log[:k] != committed:
-                return False
+                return Fail(f"{Sid(i)} committed entries that Leader {Sid(j)} (term {ld.currentTerm}) lacks",
+                            [Sid(i), Sid(j)])
     return True
 
 
-@invariant(reads={"servers"})
+@invariant(reads={"servers"}, antecedent=two_servers_committed)
 def state_machine_safety(cfg: RaftConfig, s: RaftState) -> bool:
     """No two servers have committed different entries at the same index, and no server's commitIndex
     exceeds its log (it never claims an entry it does not have)."""
     committed = []
-    for sv in s.servers:
+    for i, sv in enumerate(s.servers):
         if sv.commitIndex > len(sv.log):
-            return False
+            return Fail(f"{Sid(i)} has commitIndex {sv.commitIndex} beyond its log of {len(sv.log)}", [Sid(i)])
         committed.append(sv.log[:sv.commitIndex])
     for a in range(len(committed)):
         for b in range(a + 1, len(committed)):
             k = min(len(committed[a]), len(committed[b]))
             if committed[a][:k] != committed[b][:k]:
-                return False
+                return Fail(f"{Sid(a)} and {Sid(b)} committed different entries", [Sid(a), Sid(b)])
     return True
 
 
-@transition_property(reads={"servers"})
+@transition_property(reads={"servers"}, antecedent=leader_keeps_term)
 def leader_append_only(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     """A Leader's log only grows while it stays Leader in the same term: its old log is a prefix of the new."""
-    for a, b in zip(s.servers, t.servers):
+    for i, (a, b) in enumerate(zip(s.servers, t.servers)):
         if a.state == LEADER and b.state == LEADER and a.currentTerm == b.currentTerm:
             if b.log[:len(a.log)] != a.log:
-                return False
+                return Fail(f"Leader {Sid(i)}'s log changed other than by appending in term {a.currentTerm}", [Sid(i)])
     return True
 
 
@@ -109,4 +150,7 @@ def commit_index_monotonic(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
       response sets matchIndex[i][j] back to a smaller value (it is assigned, not maxed), and
       AdvanceCommitIndex assigns the new quorum index without taking the max with the old commitIndex.
       This is the shortest violation (24 steps on n2_t2_l2_c1_m2)."""
-    return all(not (0 < b.commitIndex < a.commitIndex) for a, b in zip(s.servers, t.servers))
+    for i, (a, b) in enumerate(zip(s.servers, t.servers)):
+        if 0 < b.commitIndex < a.commitIndex:
+            return Fail(f"{Sid(i)}'s commitIndex went from {a.commitIndex} down to {b.commitIndex}", [Sid(i)])
+    return True
