@@ -14,6 +14,7 @@ from dataclasses import MISSING, fields
 from typing import Any
 
 EXIT_PASS, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+PROGRESS_EVERY = {"auto": 0.5, "jsonl": 2.0}  # seconds between progress reports, per --progress mode
 VERDICT_EXIT = {"pass": EXIT_PASS, "violation": EXIT_VIOLATION, "incomplete": EXIT_INCOMPLETE}
 
 
@@ -40,10 +41,16 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=_nonneg_float, metavar="S", help="stop after S seconds (incomplete)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--graph", metavar="FILE", help="write the explored state graph (.graphml, .dot or .json)")
+    p.add_argument("--stats", action="store_true", help="analyse the state graph with networkx: nodes, edges, "
+                   "strongly connected components, terminal states, depth histogram")
+    p.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF trace (*.itf.json), "
+                   "re-checkable with `refmodel replay FILE`")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report (with a message-sequence "
+                   "chart of the counterexample)")
     p.add_argument("--full", action="store_true", help="show whole states in a counterexample, not only changes")
     p.add_argument("--progress", choices=("auto", "off", "jsonl"), default="auto",
-                   help="progress on stderr: a live line on a terminal (auto), none, or a JSON line every "
-                        "second (jsonl)")
+                   help="progress on stderr: a live line on a terminal, twice a second (auto, the default; "
+                        "nothing when stderr is not a terminal), none (off), or a JSON line every 2 s (jsonl)")
 
 
 def _nonneg_int(s: str) -> int:
@@ -96,8 +103,8 @@ def build_config(proto: Any, values: dict[str, Any]) -> Any:
 
 
 def run_check(proto: Any, config: Any, *, invariants: list[str] | None, mutant: str | None, symmetry: bool,
-              limits: Any, graph: bool = False, progress: str = "off") -> Any:
-    """Build the model and properties, run the BFS checker, return its result."""
+              limits: Any, graph: bool = False, progress: str = "off") -> tuple[Any, Any]:
+    """Build the model and properties, run the BFS checker; return the model and the result."""
     import invariants as inv
     from checkers.bfs import check
     from model import UnknownMutant
@@ -110,7 +117,8 @@ def run_check(proto: Any, config: Any, *, invariants: list[str] | None, mutant: 
     engine = system.engine()
     if symmetry and not system.symmetry_group():
         raise InputError(f"{proto.name} with this configuration has no symmetry to reduce by")
-    return check(engine, props, symmetry=symmetry, limits=limits, graph=graph, progress=_progress(progress))
+    return system, check(engine, props, symmetry=symmetry, limits=limits, graph=graph,
+                         progress=_progress(progress), progress_every=PROGRESS_EVERY.get(progress, 1.0))
 
 
 def _progress(mode: str) -> Any:
@@ -148,19 +156,54 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
 
         if not args.graph.lower().endswith(GRAPH_FORMATS):
             raise InputError(f"--graph file must end in {', '.join(GRAPH_FORMATS)}: {args.graph}")
-    progress = "off" if args.json and args.progress == "auto" else args.progress
-    result = run_check(proto, config, invariants=args.invariant, mutant=args.mutant, symmetry=args.symmetry,
-                       limits=limits, graph=bool(args.graph), progress=progress)
-    if progress != "off" and sys.stderr.isatty() and progress == "auto":
+    for flag, path, ends in (("--itf", args.itf, (".json",)), ("--html", args.html, (".html", ".htm"))):
+        if path and not path.lower().endswith(ends):
+            raise InputError(f"{flag} file must end in {' or '.join(ends)}: {path}")
+    system, result = run_check(proto, config, invariants=args.invariant, mutant=args.mutant,
+                               symmetry=args.symmetry, limits=limits, graph=bool(args.graph or args.stats),
+                               progress=args.progress)
+    if args.progress == "auto" and sys.stderr.isatty():
         sys.stderr.write("\r\x1b[K")
-    if args.graph:
-        from checkers.graph import write_graph
-
-        write_graph(result.graph, args.graph)
+    write_outputs(system, result, graph=args.graph, itf=args.itf, html=args.html)
     from checkers import report
 
-    print(report.dumps(result) if args.json else report.text(result, full=args.full))
+    stats = None
+    if args.stats:
+        from checkers.graph import graph_stats
+
+        stats = graph_stats(result.graph)
+    if args.json:
+        out = report.to_json(result)
+        if stats is not None:
+            out["graph_stats"] = stats
+        print(json.dumps(out, indent=1))
+    else:
+        print(report.text(result, full=args.full))
+        if stats is not None:
+            from checkers.graph import stats_text
+
+            print(stats_text(stats))
     return VERDICT_EXIT[result.verdict]
+
+
+def write_outputs(system: Any, result: Any, *, graph: str | None = None, itf: str | None = None,
+                  html: str | None = None) -> None:
+    """Write the files a check was asked for (graph, ITF counterexample, HTML report)."""
+    if graph:
+        from checkers.graph import write_graph
+
+        write_graph(result.graph, graph)
+    if itf:
+        if result.violation is None:
+            print(f"refmodel: note: no counterexample, so no ITF trace written to {itf}", file=sys.stderr)
+        else:
+            from checkers.itf import write_violation
+
+            write_violation(result, system, itf)
+    if html:
+        from checkers.html import write_html
+
+        write_html(result, system, html)
 
 
 # ------------------------------------------------------------------------------------------ spec files
@@ -189,8 +232,8 @@ def cmd_check_specs(argv: Sequence[str]) -> int:
         if not args.quiet and not args.json:
             print(f"[{n}/{len(specs)}] {spec.name} ...", file=sys.stderr, flush=True)
         limits = Limits(**spec.limits)
-        result = run_check(protocol(spec.protocol), spec.config, invariants=spec.invariants, mutant=spec.mutant,
-                           symmetry=spec.symmetry, limits=limits)
+        _, result = run_check(protocol(spec.protocol), spec.config, invariants=spec.invariants,
+                              mutant=spec.mutant, symmetry=spec.symmetry, limits=limits)
         diffs = compare(spec, result)
         all_ok &= not diffs
         if args.json:
@@ -277,7 +320,7 @@ COMMANDS: dict[str, Any] = {
     "poa": "checkers.poa_cli:main",  # refmodel poa replay FILE
     "prove": "checkers.smt:cli_main",  # refmodel prove raft|poa
     "simulate": "checkers.simulate:cli_main",  # refmodel simulate raft|poa
-    "replay": "checkers.trace:cli_main",  # refmodel replay FILE.itf.json
+    "replay": "checkers.itf:cli_main",  # refmodel replay FILE.itf.json
     "graph-stats": "checkers.graph:cli_main",  # refmodel graph-stats raft ...
 }
 

@@ -63,3 +63,81 @@ def write_graph(g: Any, path: str | Path) -> None:
 
 def _dot_quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def graph_stats(g: Any) -> dict[str, Any]:
+    """Nodes, edges, strongly connected components, terminal states and the depth histogram of a state
+    graph, computed with networkx."""
+    import networkx as nx
+
+    sccs = list(nx.strongly_connected_components(g))
+    sizes = sorted((len(c) for c in sccs), reverse=True)
+    terminal = [n for n in g.nodes if g.out_degree(n) == 0]
+    hist: dict[int, int] = {}
+    for _, d in g.nodes(data="depth"):
+        if d is not None:
+            hist[int(d)] = hist.get(int(d), 0) + 1
+    condensed = nx.condensation(g, sccs) if g.number_of_nodes() else nx.DiGraph()
+    return {
+        "nodes": g.number_of_nodes(),
+        "edges": g.number_of_edges(),
+        "self_loops": nx.number_of_selfloops(g),
+        "sccs": len(sccs),
+        "largest_scc": sizes[0] if sizes else 0,
+        "nontrivial_sccs": sum(1 for c in sccs if len(c) > 1),
+        "terminal_states": len(terminal),
+        "terminal_examples": sorted(terminal)[:10],
+        "bottom_sccs": sum(1 for n in condensed if condensed.out_degree(n) == 0),
+        "depth_histogram": [hist.get(k, 0) for k in range(max(hist) + 1)] if hist else [],
+    }
+
+
+def stats_text(st: dict[str, Any]) -> str:
+    lines = [
+        f"state graph: {st['nodes']:,} nodes, {st['edges']:,} edges ({st['self_loops']:,} self-loops)",
+        f"strongly connected components: {st['sccs']:,} (largest {st['largest_scc']:,}, "
+        f"{st['nontrivial_sccs']:,} with more than one state, {st['bottom_sccs']:,} bottom)",
+        f"terminal states (no successor within the bounds): {st['terminal_states']:,}"
+        + (f" e.g. nodes {st['terminal_examples']}" if st["terminal_states"] else ""),
+        "states per BFS level: " + " ".join(str(x) for x in st["depth_histogram"]),
+    ]
+    return "\n".join(lines)
+
+
+def cli_main(argv: list[str]) -> int:
+    """``refmodel graph-stats <protocol> [check options]`` or ``refmodel graph-stats FILE`` (.graphml/.json)."""
+    import sys
+
+    from model import PROTOCOL_MODULES
+
+    if argv and argv[0] in PROTOCOL_MODULES:
+        from checkers.cli import main
+
+        return main(["check", argv[0], *argv[1:], "--stats"])
+    import argparse
+
+    p = argparse.ArgumentParser(prog="refmodel graph-stats",
+                                description="Analyse a state graph: `refmodel graph-stats raft [check options]` "
+                                            "explores and analyses; `refmodel graph-stats FILE` reads a graph "
+                                            "written by --graph (.graphml or .json).")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    import networkx as nx
+
+    path = Path(args.file)
+    try:
+        if path.suffix.lower() == ".graphml":
+            g = nx.read_graphml(path)
+        elif path.suffix.lower() == ".json":
+            g = nx.node_link_graph(json.loads(path.read_text()), edges="edges")
+        else:
+            print(f"refmodel: error: {path}: graph-stats reads .graphml or .json graphs, or give a protocol",
+                  file=sys.stderr)
+            return 2
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"refmodel: error: {path}: cannot read graph: {exc}", file=sys.stderr)
+        return 2
+    st = graph_stats(g)
+    print(json.dumps(st, indent=1) if args.json else stats_text(st))
+    return 0

@@ -63,6 +63,11 @@ def fmt_value(v: Any) -> str:
     return str(v)
 
 
+class Record(dict):
+    """A TLA+ record (field name -> value), as opposed to a function (a plain dict): ITF writes it as a JSON
+    object rather than a ``#map``."""
+
+
 class Permutation(tuple):
     """A permutation of identities: ``perm[k]`` is the new identity of ``k``."""
 
@@ -125,6 +130,23 @@ class TransitionSystem(ABC):
     def render(self, state: Any) -> dict[str, Any]:
         """The state as a mapping from variable name to a JSON-able value, for reports."""
         return {"state": repr(state)}
+
+    def itf_vars(self, state: Any) -> dict[str, Any]:
+        """The state as variables for ITF traces: Python values (dicts are functions, frozensets sets,
+        tuples sequences, NamedTuples and dataclasses records).  By default a NamedTuple's fields."""
+        if hasattr(state, "_asdict"):
+            return dict(state._asdict())
+        return {"state": state}
+
+    def msc_lanes(self, state: Any) -> list[str]:
+        """The lanes of a message-sequence chart (usually the servers); empty: no chart."""
+        return []
+
+    def msc_events(self, before: Any, label: Label, after: Any) -> list[dict[str, Any]]:
+        """What a step shows on a message-sequence chart: dicts with ``kind`` ``send`` (``from``, ``to``,
+        ``key`` identifying the message, ``text``), ``receive`` or ``drop`` (``at``, ``key``), or ``mark``
+        (``at``, ``text``, optional ``style``: ``role``, ``commit``, ``bad``)."""
+        return []
 
     def engine(self) -> Engine:
         """The encoded transition system the checkers drive; by default the explicit one."""

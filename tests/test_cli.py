@@ -49,7 +49,8 @@ def test_text_counterexample_shows_changes(capsys):
     assert code == 1
     assert "Counterexample to raft.election_safety" in out
     assert "1. Timeout(i=s" in out and 'state[s' in out and '"Follower" -> "Candidate"' in out
-    assert "Violated: raft.election_safety: No two servers are Leader in the same term" in out
+    assert "Violated: raft.election_safety\n  No two servers are Leader in the same term" in out
+    assert "Why: s1 and s2 are both Leader in term 2" in out and "Servers involved: s1, s2" in out
 
 
 def test_limits_exit_3(capsys):

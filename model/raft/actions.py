@@ -36,6 +36,7 @@ from model.raft.state import (
     RequestVoteRequest,
     RequestVoteResponse,
     ServerVars,
+    ValueName,
     bag_items,
     initial_state,
     last_term,
@@ -287,13 +288,16 @@ class MessageView(NamedTuple):
 
     def describe(self) -> str:
         m = self.msg
-        fields = ", ".join(f"{f} |-> {fmt_value(getattr(m, f))}" for f in m.__slots__)
-        return f"[mtype |-> {type(m).__name__}, {fields}]"
+        fields = ", ".join(f"{f}={fmt_value(getattr(m, f))}" for f in m.__slots__ if f not in ("msource", "mdest"))
+        return f"{type(m).__name__}({m.msource}->{m.mdest}, {fields})"
 
     def to_json(self) -> dict[str, object]:
         from model.raft.render import message
 
         return message(self.msg)
+
+    def itf(self) -> Message:
+        return self.msg
 
 
 # ------------------------------------------------------------------------------------------------- Next
@@ -386,6 +390,19 @@ class Raft(TransitionSystem):
 
         return render_state(s)
 
+    def msc_lanes(self, s: RaftState) -> list[str]:
+        return [f"s{k + 1}" for k in range(len(s.servers))]
+
+    def msc_events(self, before: RaftState, label: Label, after: RaftState) -> list[dict[str, object]]:
+        from model.raft.render import msc_events
+
+        return msc_events(before, label, after)
+
+    def itf_vars(self, s: RaftState) -> dict[str, object]:
+        from model.raft.render import itf_vars
+
+        return itf_vars(s)
+
     def with_rules(self, rules: Rules, mutant: str | None) -> Raft:
         return Raft(self.config, rules, mutant)
 
@@ -393,17 +410,6 @@ class Raft(TransitionSystem):
         from model.raft.fast import FastRaftEngine
 
         return FastRaftEngine(self)
-
-
-class ValueName(int):
-    """A client value k, shown as ``v{k}``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"v{int(self)}"
-
-    __str__ = __repr__
 
 
 def replace_rules(**changes: Callable) -> Rules:

@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 from model.core import Engine, Interner, Label, LabelTable, Permutation, Sid, hidden
-from model.raft.actions import ACTION_NAMES, MessageView, Raft, ValueName, apply_bag_op, receive_label
+from model.raft.actions import ACTION_NAMES, MessageView, Raft, receive_label
 from model.raft.state import (
     Bag,
     Message,
     RaftState,
     ServerVars,
+    ValueName,
     bag_items,
     with_message,
     without_message,

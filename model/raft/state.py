@@ -11,11 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from model.core import Permutation, Sid
+from model.core import Permutation, Record, Sid
 
 # Server states (raft.tla CONSTANTS Follower, Candidate, Leader) and the reserved value Nil.
 FOLLOWER, CANDIDATE, LEADER = "Follower", "Candidate", "Leader"
 NIL = None
+
+
+class ValueName(int):
+    """A client value k, shown as ``v{k}`` (TLC's model values v1, v2 ...)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"v{int(self)}"
+
+    __str__ = __repr__
 
 
 class Entry(NamedTuple):
@@ -26,6 +37,9 @@ class Entry(NamedTuple):
 
     def describe(self) -> str:
         return f"[term |-> {self.term}, value |-> v{self.value}]"
+
+    def itf(self) -> Record:
+        return Record(term=self.term, value=ValueName(self.value))
 
 
 Log = tuple[Entry, ...]
@@ -49,8 +63,18 @@ def map_put_first(fm: LogMap, j: int, log: Log) -> LogMap:
 # Each message type is its own frozen record (equality includes the type).  Fields are raft.tla's.
 
 
+class _Record:
+    """Common behaviour of message records."""
+
+    __slots__ = ()
+
+    def itf(self) -> Record:
+        """The message as raft.tla's record, with its ``mtype``."""
+        return Record(mtype=type(self).__name__, **{f: getattr(self, f) for f in self.__slots__})
+
+
 @dataclass(frozen=True, slots=True)
-class RequestVoteRequest:
+class RequestVoteRequest(_Record):
     mterm: int
     mlastLogTerm: int
     mlastLogIndex: int
@@ -66,7 +90,7 @@ class RequestVoteRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class RequestVoteResponse:
+class RequestVoteResponse(_Record):
     mterm: int
     mvoteGranted: bool
     mlog: Log  # history field: the voter's log, for the `elections` history variable
@@ -82,7 +106,7 @@ class RequestVoteResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class AppendEntriesRequest:
+class AppendEntriesRequest(_Record):
     mterm: int
     mprevLogIndex: int
     mprevLogTerm: int
@@ -102,7 +126,7 @@ class AppendEntriesRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class AppendEntriesResponse:
+class AppendEntriesResponse(_Record):
     mterm: int
     msuccess: bool
     mmatchIndex: int
