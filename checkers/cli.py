@@ -73,8 +73,9 @@ def _nonneg_float(s: str) -> float:
     return v
 
 
-def protocol_parser(proto: Any, prog: str) -> argparse.ArgumentParser:
-    """A parser for ``refmodel check <protocol>``: one option per configuration bound, plus run options."""
+def protocol_parser(proto: Any, prog: str, run_options: bool = True) -> argparse.ArgumentParser:
+    """A parser for ``refmodel check <protocol>``: one option per configuration bound, plus (unless
+    ``run_options`` is false) the options of a model check."""
     p = argparse.ArgumentParser(prog=prog, description=f"Model-check {proto.description}.")
     g = p.add_argument_group("bounds")
     for f in fields(proto.config_class):
@@ -88,7 +89,8 @@ def protocol_parser(proto: Any, prog: str) -> argparse.ArgumentParser:
         else:
             g.add_argument(_flag(f.name), dest=f.name, type=int, default=default, metavar="N",
                            help=f"{md.get('help', '')} (default: {default})")
-    add_run_options(p)
+    if run_options:
+        add_run_options(p)
     return p
 
 

@@ -136,6 +136,24 @@ def leader_append_only(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     return True
 
 
+def leader_commits(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
+    """a Leader raises its commitIndex within a term"""
+    return any(a.state == LEADER == b.state and a.currentTerm == b.currentTerm and b.commitIndex > a.commitIndex
+               for a, b in zip(s.servers, t.servers))
+
+
+@transition_property(reads={"servers"}, antecedent=leader_commits)
+def commit_current_term_only(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
+    """A Leader raises its commitIndex only to an entry of its current term (Raft paper section 5.4.2: entries
+    of earlier terms are never committed by counting replicas, which Figure 8 shows to be unsafe)."""
+    for i, (a, b) in enumerate(zip(s.servers, t.servers)):
+        if (a.state == LEADER == b.state and a.currentTerm == b.currentTerm and b.commitIndex > a.commitIndex
+                and b.log[b.commitIndex - 1].term != b.currentTerm):
+            return Fail(f"Leader {Sid(i)} (term {b.currentTerm}) committed index {b.commitIndex}, an entry of term "
+                        f"{b.log[b.commitIndex - 1].term}", [Sid(i)])
+    return True
+
+
 @transition_property(reads={"servers"}, default=False)
 def commit_index_monotonic(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     """No step lowers a server's commitIndex to a positive value (Restart, which resets it to 0, is allowed).

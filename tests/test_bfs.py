@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from itertools import combinations_with_replacement
-from typing import Any, NamedTuple
 
 import networkx as nx
 import pytest
@@ -12,33 +11,12 @@ import pytest
 from checkers.bfs import Limits, check
 from checkers.graph import write_graph
 from invariants import Property
-from model.core import Label, Permutation, TransitionSystem, UndeclaredRead, all_permutations
+from model.core import UndeclaredRead
+from toy import GraphSystem, TokenSystem
 
 
 def prop(fn, kind="state", reads=None, name="toy.p") -> Property:
     return Property(name=name, protocol="toy", fn=fn, kind=kind, reads=reads, default=True, doc=fn.__doc__ or "p")
-
-
-class GraphSystem(TransitionSystem):
-    """Nodes of an explicit labelled graph; the constraint keeps nodes in ``allowed``."""
-
-    protocol = "toy"
-
-    def __init__(self, edges: dict[Any, list[tuple[str, Any]]], init: list[Any], allowed=None) -> None:
-        self.edges, self.init, self.allowed = edges, init, allowed
-        self.config = None
-
-    def init_states(self):
-        return self.init
-
-    def next_states(self, s):
-        return [(Label(name), t) for name, t in self.edges.get(s, [])]
-
-    def constraint(self, s):
-        return self.allowed is None or s in self.allowed
-
-    def action_names(self):
-        return sorted({name for out in self.edges.values() for name, _ in out} | {"none"})
 
 
 def chain(n: int) -> GraphSystem:
@@ -102,42 +80,10 @@ def test_depth_limit_that_covers_everything_passes():
     assert r.verdict == "pass" and r.distinct_states == 4
 
 
-class Tokens(NamedTuple):
-    values: tuple[int, ...]
-
-
-class TokenSystem(TransitionSystem):
-    """n tokens, each may be raised by one up to k: symmetric in the tokens."""
-
-    protocol = "toy"
-    state_fields = ("values",)
-
-    def __init__(self, n: int, k: int) -> None:
-        self.n, self.k, self.config = n, k, None
-
-    def init_states(self):
-        return [Tokens((0,) * self.n)]
-
-    def next_states(self, s):
-        for i, v in enumerate(s.values):
-            if v < self.k:
-                yield Label("Raise", (("i", i),)), Tokens(s.values[:i] + (v + 1,) + s.values[i + 1:])
-
-    def action_names(self):
-        return ("Raise",)
-
-    def symmetry_group(self):
-        return all_permutations(self.n)
-
-    def permute(self, s, p: Permutation):
-        inv = p.inverse()
-        return Tokens(tuple(s.values[inv[k]] for k in range(self.n)))
-
-
 @pytest.mark.parametrize("n,k", [(2, 3), (3, 2), (4, 2)])
 def test_symmetry_counts_one_state_per_orbit(n, k):
-    full = check(TokenSystem(n, k).engine(), [])
-    reduced = check(TokenSystem(n, k).engine(), [], symmetry=True)
+    full = check(TokenSystem(n, k + 1).engine(), [])
+    reduced = check(TokenSystem(n, k + 1).engine(), [], symmetry=True)
     assert full.distinct_states == (k + 1) ** n
     assert reduced.distinct_states == len(list(combinations_with_replacement(range(k + 1), n)))
     assert reduced.depth == full.depth == n * k
@@ -147,18 +93,18 @@ def test_undeclared_read_fails_loudly():
     """A memoised predicate that reads a field outside its reads= declaration raises instead of answering."""
     sneaky = prop(lambda cfg, s: len(s.values) >= 0, reads=frozenset(), name="toy.sneaky")
     with pytest.raises(UndeclaredRead):
-        check(TokenSystem(2, 1).engine(), [sneaky])
+        check(TokenSystem(2, 2).engine(), [sneaky])
     honest = prop(lambda cfg, s: max(s.values) <= 1, reads=frozenset({"values"}), name="toy.honest")
-    assert check(TokenSystem(2, 1).engine(), [honest]).verdict == "pass"
+    assert check(TokenSystem(2, 2).engine(), [honest]).verdict == "pass"
 
 
 def test_graph_export_roundtrip(tmp_path):
-    r = check(TokenSystem(2, 2).engine(), [], graph=True)
+    r = check(TokenSystem(2, 3).engine(), [], graph=True)
     g = r.graph
     assert isinstance(g, nx.DiGraph)
     assert g.number_of_nodes() == r.distinct_states == 9
     assert g.number_of_edges() == 12  # each token can be raised from 0 and from 1: 2 * 2 * 3 edges
-    assert all(d["action"].startswith("Raise") for _, _, d in g.edges(data=True))
+    assert all(d["action"].startswith("Move") for _, _, d in g.edges(data=True))
     assert [n for n, d in g.nodes(data=True) if d["initial"]] == [0]
     for ext in ("graphml", "dot", "json"):
         write_graph(g, tmp_path / f"g.{ext}")

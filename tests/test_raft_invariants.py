@@ -87,7 +87,8 @@ def test_leader_append_only():
 
 def test_default_set_and_registration():
     names = [p.name for p in invariants.defaults("raft")]
-    assert names == ["raft.election_safety", "raft.election_safety_history", "raft.leader_append_only",
+    assert names == ["raft.commit_current_term_only", "raft.election_safety", "raft.election_safety_history",
+                     "raft.leader_append_only",
                      "raft.leader_completeness", "raft.log_matching", "raft.state_machine_safety"]
     assert all(p.doc for p in invariants.available("raft"))
     assert invariants.resolve("raft", ["log_matching"])[0].name == "raft.log_matching"

@@ -1,11 +1,14 @@
 """Every Raft mutant breaks the invariant it should, with the shortest counterexample of the stated length on
 the smallest configuration that shows it (servers first, then the sum of the bounds).
 
-Two mutants need runs deeper than exhaustive BFS can reach in CI: ``commit_old_term_by_count`` (the Raft
-paper's Figure 8 needs 3 servers and five terms) and ``no_log_matching_check`` (3 servers, four terms, logs
-of 2).  For them this file replays a directed counterexample (every step a transition of the model) that ends
-in the violation, and checks that the correct model does not violate it; random simulation (issue 4) hunts
-them without a script.  ``benchmarks/mutants_big.py`` records the exhaustive attempts.
+``commit_old_term_by_count`` breaks ``raft.commit_current_term_only`` (a leader commits an entry of an earlier
+term) in 26 steps on 2 servers; the unsafe *consequence* the Raft paper's Figure 8 describes (a later leader
+lacking a committed entry) needs 3 servers and five terms, deeper than BFS reaches in CI.
+``no_log_matching_check`` needs 3 servers, four terms and logs of 2 before any invariant breaks.  For these two
+deep scenarios this file replays a directed counterexample (every step a transition of the model) ending in
+the violation, and checks that the correct model does not violate it; random simulation hunts
+``no_log_matching_check`` without a script (tests/test_simulate.py), and ``benchmarks/mutants_big.py``
+records the exhaustive attempts.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ BFS_CASES = {
                                     "raft.election_safety", 18),
     "no_log_up_to_date_check": (RaftConfig(servers=3, max_term=3, max_log=1, max_msg_count=1, max_msgs=1),
                                 "raft.leader_completeness", 25),
+    "commit_old_term_by_count": (RaftConfig(servers=2, max_term=3, max_log=1, max_msg_count=1, max_msgs=1),
+                                 "raft.commit_current_term_only", 26),
 }
 DEFAULTS = invariants.defaults("raft")
 
@@ -52,6 +57,8 @@ def test_no_smaller_config_shows_the_election_mutants():
     assert check(build(smaller, "no_log_up_to_date_check").engine(), DEFAULTS, symmetry=True).verdict == "pass"
     two = RaftConfig(servers=2, max_term=3, max_log=1, max_msg_count=1, max_msgs=1)
     assert check(build(two, "no_log_up_to_date_check").engine(), DEFAULTS, symmetry=True).verdict == "pass"
+    two_terms = RaftConfig(servers=2, max_term=2, max_log=2, max_msg_count=1, max_msgs=2)
+    assert check(build(two_terms, "commit_old_term_by_count").engine(), DEFAULTS, symmetry=True).verdict == "pass"
 
 
 # ------------------------------------------------------------------------------------ directed scenarios
@@ -105,6 +112,10 @@ def test_commit_old_term_by_count_figure8():
     broken = [p.name for p in DEFAULTS if p.kind == "state" and not p.fn(FIG8_CFG, sc.state)]
     assert broken == ["raft.leader_completeness"]
     assert all(p.fn(FIG8_CFG, s) for s in sc.states[:-1] for p in DEFAULTS if p.kind == "state")
+    # the step property catches the bug where it happens: s1's AdvanceCommitIndex in term 4
+    commit = invariants.resolve("raft", ["commit_current_term_only"])[0]
+    bad_steps = [k for k in range(1, len(sc.states)) if not commit.fn(FIG8_CFG, sc.states[k - 1], sc.states[k])]
+    assert [sc.labels[k - 1].action for k in bad_steps] == ["AdvanceCommitIndex"]
     s1 = sc.state.servers[0]
     assert s1.commitIndex == 1 and s1.log[0].term == 2 and s1.currentTerm == 4
 

@@ -166,7 +166,8 @@ def test_coverage_flags_vacuity(capsys):
     assert "DropStaleResponse" in cov["never_enabled"]
     assert "ClientRequest" in cov["never_new_state"]  # logs are bounded to length 0
     assert set(cov["vacuous_properties"]) == {"raft.log_matching", "raft.leader_completeness",
-                                              "raft.state_machine_safety", "raft.leader_append_only"}
+                                              "raft.state_machine_safety", "raft.leader_append_only",
+                                              "raft.commit_current_term_only"}
     assert main(["check", "raft", "--servers", "2", "--max-log", "1", "--json"]) == 0
     cov = json.loads(capsys.readouterr().out)["coverage"]
     assert "raft.log_matching" not in cov["vacuous_properties"]

@@ -62,7 +62,6 @@ class FastRaftEngine(Engine):
         self.action_names = self._labels.names
         self.srv, self.msg, self.bag, self.el, self.al = Interner(), Interner(), Interner(), Interner(), Interner()
         self.srv_ok: list[bool] = []
-        self.bag_ok: list[bool] = []
         self.sh_bag, self.sh_el, self.sh_al = W * n, W * (n + 1), W * (n + 2)
         self.srv_mask = (1 << (W * n)) - 1
         self._srv_shifts = tuple(W * i for i in range(n))
@@ -101,10 +100,8 @@ class FastRaftEngine(Engine):
 
     def _bag_id(self, bag: Bag) -> int:
         k = self.bag(bag)
-        if k == len(self.bag_ok):
-            self.bag_ok.append(len(bag) <= self.cfg.max_msgs and all(c <= self.cfg.max_msg_count for _, c in bag))
-            if k > MASK:
-                raise OverflowError("more than 2**32 distinct message bags")
+        if k > MASK:
+            raise OverflowError("more than 2**32 distinct message bags")
         return k
 
     def encode(self, s: RaftState) -> int:
@@ -290,8 +287,10 @@ class FastRaftEngine(Engine):
             bag = with_message(self.msg.objs[reply], bag)
         if consume >= 0:
             bag = without_message(self.msg.objs[consume], bag)
-        nb = self._bag_id(bag)
-        d = (nb - b) << self.sh_bag if self.bag_ok[nb] else None
+        if len(bag) > self.cfg.max_msgs or any(c > self.cfg.max_msg_count for _, c in bag):
+            d = None  # outside the constraint: never stored, so never interned
+        else:
+            d = (self._bag_id(bag) - b) << self.sh_bag
         ops = self._bag_ops.get(b)
         if ops is None:
             ops = self._bag_ops[b] = {}
