@@ -100,6 +100,9 @@ class TransitionSystem(ABC):
     #: names of the state's fields (a NamedTuple's), which predicates may declare they read; None if the
     #: state is not a NamedTuple
     state_fields: tuple[str, ...] | None = None
+    #: actions that model the environment's faults (crashes, message loss ...) rather than the protocol;
+    #: random testers treat them as less likely
+    fault_actions: tuple[str, ...] = ()
 
     @abstractmethod
     def init_states(self) -> Iterable[Hashable]:

@@ -47,3 +47,14 @@ def reachable(engine, symmetry: bool = False, max_depth: int | None = None) -> t
         states += nxt
         frontier = nxt
     return states, generated
+
+
+# Hypothesis profiles: `ci` (the default) is fast and deterministic; `deep` runs long searches.  Choose with
+# REFMODEL_HYPOTHESIS_PROFILE=deep (see README).
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=40, stateful_step_count=40, deadline=None, derandomize=True,
+                          database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("deep", max_examples=2000, stateful_step_count=150, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(__import__("os").environ.get("REFMODEL_HYPOTHESIS_PROFILE", "ci"))

@@ -308,6 +308,7 @@ class Raft(TransitionSystem):
 
     protocol = "raft"
     state_fields = FIELDS
+    fault_actions = ("Restart", "DuplicateMessage", "DropMessage")
 
     def __init__(self, config: RaftConfig, rules: Rules = DEFAULT_RULES, mutant: str | None = None) -> None:
         self.config = config

@@ -1,0 +1,106 @@
+"""Random simulation (`refmodel simulate`): reproducible for a seed, fast, and able to find every mutant.
+
+Which tool finds which mutant in CI (every mutant of both protocols is found by one of them):
+
+=============================== ============================================== ================================
+mutant                          found by                                       invariant
+=============================== ============================================== ================================
+raft vote_twice                 Hypothesis (test_stateful_raft.py) and BFS     raft.election_safety
+raft minority_quorum            Hypothesis (test_stateful_raft.py) and BFS     raft.election_safety
+raft no_step_down_on_higher_term simulate --swarm, seed 1 (here) and BFS        raft.election_safety
+raft commit_old_term_by_count   simulate --swarm, seed 1 (here) and BFS        raft.commit_current_term_only
+raft no_log_up_to_date_check    simulate --swarm, seed 1 (here) and BFS        raft.state_machine_safety
+raft no_log_matching_check      simulate --swarm, seed 4 (here)                raft.log_matching
+=============================== ============================================== ================================
+
+benchmarks/simulate_mutants.py measures how many runs other seeds need.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import invariants
+from checkers.cli import main
+from checkers.itf import load, replay
+from checkers.simulate import cut_loops, simulate
+from model.raft import build
+from model.raft.config import RaftConfig
+
+FIVE = ["--servers", "5", "--max-term", "6", "--max-log", "3", "--max-msg-count", "2", "--max-msgs", "6"]
+
+
+def run_json(capsys, *argv) -> tuple[int, dict]:
+    code = main(list(argv))
+    return code, json.loads(capsys.readouterr().out)
+
+
+def without_timing(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k not in ("elapsed_s", "steps_per_s")}
+
+
+def test_five_servers_thousand_runs_reproducible(capsys):
+    """The acceptance command: 5 servers, 1000 runs of 100 steps, seed 1; twice, the same output."""
+    argv = ["simulate", "raft", *FIVE, "--runs", "1000", "--steps", "100", "--seed", "1", "--json"]
+    code, first = run_json(capsys, *argv)
+    assert code == 0 and first["verdict"] == "pass"
+    assert first["runs"] == 1000 and 50_000 < first["steps"] <= 100_000
+    assert first["distinct_states"] > 10_000 and first["steps_per_s"] > 0
+    _, second = run_json(capsys, *argv)
+    assert without_timing(first) == without_timing(second)
+
+
+def test_seeds_differ(capsys):
+    argv = ["simulate", "raft", "--servers", "3", "--runs", "50", "--steps", "30", "--json"]
+    _, a = run_json(capsys, *argv, "--seed", "1")
+    _, b = run_json(capsys, *argv, "--seed", "2")
+    assert a["actions"] != b["actions"]
+
+
+# mutant -> (bounds, steps per run, seed, invariant, largest run count needed, bound on the trace length)
+HUNTS = {
+    "no_step_down_on_higher_term": (dict(servers=2, max_term=3, max_log=1), 60, 1, "raft.election_safety",
+                                    1_000, 30),
+    "commit_old_term_by_count": (dict(servers=2, max_term=3, max_log=1), 60, 1, "raft.commit_current_term_only",
+                                 20_000, 40),
+    "no_log_up_to_date_check": (dict(servers=3, max_term=3, max_log=1), 60, 1, "raft.state_machine_safety",
+                                1_000, 60),
+    "no_log_matching_check": (dict(servers=3, max_term=4, max_log=2), 80, 4, "raft.log_matching", 100_000, 80),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(HUNTS))
+def test_simulation_finds_mutant(mutant, tmp_path, capsys):
+    bounds, steps, seed, inv, max_runs, max_len = HUNTS[mutant]
+    flags = [x for k, v in bounds.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    itf = tmp_path / "found.itf.json"
+    code, d = run_json(capsys, "simulate", "raft", *flags, "--mutant", mutant, "--swarm", "--steps", str(steps),
+                       "--seed", str(seed), "--runs", str(max_runs), "--itf", str(itf), "--json")
+    assert code == 1 and d["verdict"] == "violation"
+    v = d["violation"]
+    assert v["invariant"] == inv and v["length"] <= max_len
+    res = replay(load(itf))  # the trace is a real run of the mutant that violates the invariant
+    assert res.violation == inv and res.steps == v["length"]
+
+
+def test_correct_model_survives_the_same_search():
+    """The deepest hunt above, on the correct model, finds nothing."""
+    cfg = RaftConfig(servers=3, max_term=4, max_log=2)
+    r = simulate(build(cfg).engine(), invariants.defaults("raft"), runs=3000, steps=80, seed=4, swarm=True)
+    assert r.verdict == "pass" and r.runs == 3000
+
+
+def test_cut_loops():
+    path = [(-1, "a"), (1, "b"), (2, "c"), (3, "b"), (4, "d"), (5, "a"), (6, "e")]
+    assert cut_loops(path, transition=False) == [(-1, "a"), (6, "e")]
+    path = [(-1, "a"), (1, "b"), (2, "a"), (3, "c")]
+    assert cut_loops(path, transition=True) == [(-1, "a"), (3, "c")]  # the last (violating) step is kept
+
+
+def test_simulate_bad_input(capsys):
+    assert main(["simulate", "raft", "--servers", "0"]) == 2
+    assert "--servers must be >= 1" in capsys.readouterr().err
+    assert main(["simulate", "raft", "--runs", "-1"]) == 2
+    assert main(["simulate", "paxos"]) == 2
