@@ -129,11 +129,12 @@ def _union_reads(props: Sequence[Property]) -> frozenset[str] | None:
     return reads
 
 
-class _StateChecker:
-    """Evaluates state invariants, memoised on the union of the fields they read.
+class _Checker:
+    """What state and step checkers share: the properties, the projection on the union of the fields they
+    read (None: they read everything), the fields to hide when decoding, and the antecedents still pending.
 
-    On a memo miss the state is decoded once, with every field outside that union hidden, so a predicate
-    that reads more than the group declared fails loudly rather than being answered from a stale key."""
+    On a memo miss a state is decoded with every field outside that union hidden, so a predicate that reads
+    more than the group declared fails loudly rather than being answered from a stale memo key."""
 
     def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
         self.engine, self.props = engine, list(props)
@@ -142,8 +143,15 @@ class _StateChecker:
         self.project = engine.projector(reads) if reads is not None and self.props else None
         fields = engine.system.state_fields
         self.hide = frozenset(fields) - reads if reads is not None and fields else frozenset()
-        self.memo: set[Hashable] = set()
         self.pending = [p for p in self.props if p.antecedent is not None]  # antecedent not yet seen to hold
+
+
+class _StateChecker(_Checker):
+    """Evaluates state invariants, memoised on the projection of the state."""
+
+    def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
+        super().__init__(engine, props)
+        self.memo: set[Hashable] = set()
 
     def first_violated(self, e: Hashable) -> Property | None:
         if not self.props:
@@ -163,22 +171,16 @@ class _StateChecker:
         return None
 
 
-class _StepChecker:
+class _StepChecker(_Checker):
     """Evaluates transition properties on every step, memoised on the pair of projected states: for each
     projected pre-state, the set of projected post-states already known to satisfy every property."""
 
     def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
-        self.engine, self.props = engine, list(props)
-        self.cfg = engine.system.config
-        reads = _union_reads(self.props)
-        self.project = engine.projector(reads) if reads is not None and self.props else None
-        fields = engine.system.state_fields
-        self.hide = frozenset(fields) - reads if reads is not None and fields else frozenset()
+        super().__init__(engine, props)
         self.memo: dict[Hashable, set[Hashable]] = {}
         self.decoded: dict[Hashable, Any] = {}  # projection -> readable state (hidden fields outside it)
         self.active = bool(self.props)
         self.size, self.cap = 0, STEP_MEMO_CAP
-        self.pending = [p for p in self.props if p.antecedent is not None]
 
     def known_ok(self, s: Hashable) -> set[Hashable] | None:
         """The memo entry for steps from ``s`` (None: no projection, check every step)."""

@@ -77,10 +77,9 @@ def elect(sc: Scenario, leader: str, voter: str, timeouts: int = 1) -> None:
     sc.do("BecomeLeader", i=leader)
 
 
-def figure8(model) -> Scenario:
-    """Raft paper Figure 8 on 3 servers: s1 (term 2) and s3 (term 3) each write an entry no one else has;
-    s1 leads term 4, copies its term-2 entry to s2 and, counting replicas, commits it; s3 then wins term 5
-    with s2's vote (its term-3 entry is more up to date) although s1 committed an entry s3 lacks."""
+def two_divergent_leaders_then_s1(model) -> Scenario:
+    """s1 leads term 2 and s3 term 3 (each with s2's vote), each writing an entry no one else gets; then s1
+    restarts and wins term 4 with s2's vote (s2's log is still empty)."""
     sc = Scenario(model)
     elect(sc, "s1", "s2")
     sc.do("ClientRequest", i="s1", v="v1")
@@ -88,6 +87,14 @@ def figure8(model) -> Scenario:
     sc.do("ClientRequest", i="s3", v="v1")
     sc.do("Restart", i="s1")
     elect(sc, "s1", "s2", timeouts=2)
+    return sc
+
+
+def figure8(model) -> Scenario:
+    """Raft paper Figure 8 on 3 servers: after the prefix above, s1 copies its term-2 entry to s2 and,
+    counting replicas, commits it; s3 then wins term 5 with s2's vote (its term-3 entry is more up to date)
+    although s1 committed an entry s3 lacks."""
+    sc = two_divergent_leaders_then_s1(model)
     sc.do("AppendEntries", i="s1", j="s2")  # prevLogIndex 1: s2 has no entry 1 yet
     sc.do("HandleAppendEntriesRequest", i="s2", j="s1", case="reject")
     sc.do("HandleAppendEntriesResponse", i="s1", j="s2")
@@ -131,15 +138,9 @@ NLM_CFG = RaftConfig(servers=3, max_term=4, max_log=2, max_msg_count=1, max_msgs
 
 
 def log_mismatch(model) -> Scenario:
-    """s1 (term 2) and s3 (term 3) each write a different first entry; s1 leads term 4 and appends a second
-    entry; its AppendEntries for index 2 (prevLogTerm 2) reaches s3, whose entry 1 is of term 3."""
-    sc = Scenario(model)
-    elect(sc, "s1", "s2")
-    sc.do("ClientRequest", i="s1", v="v1")
-    elect(sc, "s3", "s2", timeouts=2)
-    sc.do("ClientRequest", i="s3", v="v1")
-    sc.do("Restart", i="s1")
-    elect(sc, "s1", "s2", timeouts=2)
+    """After the same prefix, s1 (leading term 4) appends a second entry; its AppendEntries for index 2
+    (prevLogTerm 2) reaches s3, whose entry 1 is of term 3."""
+    sc = two_divergent_leaders_then_s1(model)
     sc.do("ClientRequest", i="s1", v="v1")
     sc.do("AppendEntries", i="s1", j="s3")
     sc.do("UpdateTerm", i="s3", j="s1")
