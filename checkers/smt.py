@@ -43,22 +43,43 @@ VERDICT_EXIT = {"proved": EXIT_PROVED, "counterexample": EXIT_COUNTEREXAMPLE, "u
 # ---------------------------------------------------------------------------------------- the protocol
 
 
+class SymState:
+    """A symbolic state: one Z3 term per state variable, by key (fresh variables, or expressions over an
+    earlier state when bounded model checking substitutes the transition function)."""
+
+    def __init__(self, values: dict[tuple, Any]) -> None:
+        self.values = values
+
+    def __getitem__(self, key: tuple) -> Any:
+        return self.values[key]
+
+
 @dataclass
 class SymAction:
-    """One action instance as a formula over a pre-state S and a post-state T (and free choice variables).
+    """One action instance: a guard over the pre-state S (and free choice variables) and the new value of
+    each variable it changes (every other variable keeps its value).
 
     ``params`` are the label's fixed parameters; ``choices`` read further label parameters from a model
-    (e.g. the voters of an election).  ``rep`` marks the instances that represent all the others under the
-    model's symmetry (only they are checked in a symmetry-reduced induction step)."""
+    (e.g. the voters of an election), whose variables are ``choice_vars`` ranging over ``domains``.  ``rep`` marks the instances that
+    represent all the others under the model's symmetry (only they are checked in a symmetry-reduced
+    induction step)."""
 
     name: str
     params: tuple[tuple[str, Any], ...]
-    formula: Any
+    guard: Any
+    updates: dict[tuple, Any]
     rep: bool = True
     choices: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    choice_vars: list[Any] = field(default_factory=list)
+    #: the domains of the choice variables (asserted for every step, whatever action it takes)
+    domains: list[Any] = field(default_factory=list)
 
     def label(self, m: Any) -> Label:
         return Label(self.name, self.params + tuple((k, f(m)) for k, f in self.choices.items()))
+
+    def relation(self, S: SymState, T: SymState) -> Any:
+        """The step as a relation: the guard, and T's every variable equal to its new (or old) value."""
+        return z3.And([self.guard] + [T[k] == self.updates.get(k, v) for k, v in S.values.items()])
 
     def __str__(self) -> str:
         return str(Label(self.name, self.params))
@@ -79,16 +100,31 @@ class SymbolicModel:
     def describe(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def state(self, tag: str) -> Any:
+    def keys(self) -> list[tuple]:
+        """The state variables, in a fixed order."""
+        raise NotImplementedError
+
+    def state(self, tag: str) -> SymState:
+        """A state of fresh variables named after ``tag``."""
+        raise NotImplementedError
+
+    def state_of(self, values: dict[tuple, Any]) -> SymState:
+        """A state of the given terms."""
         raise NotImplementedError
 
     def type_ok(self, S: Any) -> Any:
+        """Every variable is in its domain (always part of the invariant)."""
         raise NotImplementedError
 
-    def init(self, S: Any) -> Any:
+    def initial(self) -> dict[tuple, Any]:
+        """The (unique) initial state, as constants."""
         raise NotImplementedError
 
-    def actions(self, S: Any, T: Any, tag: str) -> list[SymAction]:
+    def init(self, S: SymState) -> Any:
+        return z3.And([S[k] == v for k, v in self.initial().items()])
+
+    def actions(self, S: Any, tag: str) -> list[SymAction]:
+        """Every action instance from S, its choice variables named after ``tag``."""
         raise NotImplementedError
 
     def constraint(self, S: Any) -> Any:
@@ -266,12 +302,12 @@ def prove(model: SymbolicModel, names: Sequence[str] | None = None, *, timeout: 
 
     # Inv /\ Next => Inv'
     goal = z3.And([f for _, f in inv_t] + [f for _, f in props])
-    acts = [a for a in model.actions(S, T, "step") if a.rep or not use_sym]
+    acts = [a for a in model.actions(S, "step") if a.rep or not use_sym]
     for a in acts:
         t0 = time.perf_counter()
         s = _solver(clock)
         s.add([f for _, f in inv_s])
-        s.add(a.formula, z3.Not(goal))
+        s.add(a.relation(S, T), z3.Not(goal))
         r = _check(s, clock)
         obligations.append(Obligation(str(a), _word(r), time.perf_counter() - t0))
         if r == z3.sat:
@@ -303,20 +339,50 @@ def _word(r: Any) -> str:
     return "holds" if r == z3.unsat else "fails" if r == z3.sat else "unknown"
 
 
+def _bounded_solver(formulas: list[Any], clock: _Clock) -> tuple[Any, str]:
+    """A solver for ``formulas``: bit-blasted to SAT when every integer in them is bounded, so that the
+    translation to bit-vectors is exact (Z3 marks the goal *precise*), else Z3's default solver.
+
+    Bounded model checking with the state constraint has only bounded integers (the steps' action
+    selectors and choices; states are terms over them), and SAT solving is an order of magnitude faster
+    there than linear integer arithmetic.  ``nla2bv`` is an under-approximation in general, hence the check
+    of the goal's precision before its answer is trusted."""
+    g = z3.Goal()
+    g.add(formulas)
+    pre = z3.Then("simplify", "propagate-values", "solve-eqs", "elim-uncnstr", "nla2bv")
+    try:
+        precise = all(sub.prec() == z3.Z3_GOAL_PRECISE for sub in pre(g))
+    except z3.Z3Exception:
+        precise = False
+    if precise:
+        s = z3.Then(pre, "simplify", "bit-blast", "sat").solver()
+        how = "sat"
+    else:
+        s = z3.Solver()
+        how = "smt"
+    ms = clock.remaining_ms()
+    if ms is not None:
+        s.set("timeout", ms)
+    s.add(formulas)
+    return s, how
+
+
 def bmc(model: SymbolicModel, names: Sequence[str] | None = None, depth: int = 10, *, timeout: float | None = None,
         constrained: bool = False) -> ProofResult:
     """Bounded model checking: is a state violating one of the named properties reachable in d <= depth
     steps?  The first (smallest) d found is the length of a shortest counterexample.  ``constrained`` keeps
-    every state of the path inside the explicit model's state constraint, as BFS does."""
+    every state of the path inside the explicit model's state constraint, as BFS does.
+
+    The unrolling is functional: state d+1 is a term over state d, the step's action selector and its
+    choice variables (each variable an if-then-else over the actions that change it), so the only
+    variables are the per-step choices, all bounded, and each depth is one query for a SAT solver (see
+    :func:`_bounded_solver`)."""
     names = resolve(model, names or model.safety)
     clock = _Clock(timeout)
     obligations: list[Obligation] = []
-    states = [model.state("s0")]
+    states = [model.state_of(model.initial())]
     steps: list[tuple[Any, list[SymAction]]] = []
-    s = _solver(clock)
-    s.add(model.init(states[0]))
-    if constrained:
-        s.add(model.constraint(states[0]))
+    path: list[Any] = [model.constraint(states[0])] if constrained else []
 
     def result(verdict: str, d: int, cex: Counterexample | None = None, reason: str | None = None) -> ProofResult:
         return ProofResult(verdict=verdict, method="bmc", protocol=model.protocol, config=model.describe(),
@@ -325,24 +391,32 @@ def bmc(model: SymbolicModel, names: Sequence[str] | None = None, depth: int = 1
 
     for d in range(depth + 1):
         if d > 0:
-            S, T = states[-1], model.state(f"s{d}")
-            states.append(T)
-            acts = model.actions(S, T, f"step{d}")
+            S = states[-1]
             sel = z3.Int(f"step{d}.action")
-            s.add(z3.Or([z3.And(sel == k, a.formula) for k, a in enumerate(acts)]))
+            acts = model.actions(S, f"step{d}")
+            path += [sel >= 0, sel < len(acts), z3.Or([z3.And(sel == k, a.guard) for k, a in enumerate(acts)])]
+            path += [f for a in acts for f in a.domains]
+            nxt = {}
+            for key, old in S.values.items():
+                expr = old
+                for k, a in enumerate(acts):
+                    if key in a.updates:
+                        expr = z3.If(sel == k, a.updates[key], expr)
+                nxt[key] = expr
+            T = model.state_of(nxt)
+            states.append(T)
             steps.append((sel, acts))
             if constrained:
-                s.add(model.constraint(T))
+                path.append(model.constraint(T))
         parts = conj(model, names, states[d])[1:]
         if d > 0:
             parts += step_props(model, names, states[d - 1], states[d])
         if not parts:
             raise UsageError("no property to check")
         t0 = time.perf_counter()
-        s.push()
-        s.add(z3.Or([z3.Not(f) for _, f in parts]))
-        r = _check(s, clock)
-        obligations.append(Obligation(f"depth {d}", _word(r), time.perf_counter() - t0))
+        s, how = _bounded_solver(path + [z3.Or([z3.Not(f) for _, f in parts])], clock)
+        r = s.check()
+        obligations.append(Obligation(f"depth {d} ({how})", _word(r), time.perf_counter() - t0))
         if r == z3.sat:
             m = s.model()
             trace = [_step(model, m, states[0], None)]
@@ -351,7 +425,6 @@ def bmc(model: SymbolicModel, names: Sequence[str] | None = None, depth: int = 1
                 trace.append(_step(model, m, states[k + 1], a.label(m)))
             bad = _violated(m, parts)
             return result("counterexample", d, Counterexample("trace", bad, trace, _docs(model, bad)))
-        s.pop()
         if r == z3.unknown:
             return result("unknown", d, reason=f"solver gave up at depth {d} after {clock.elapsed():.1f}s "
                                                f"({s.reason_unknown()})")
@@ -363,43 +436,18 @@ def successors(model: SymbolicModel, state: Any, limit: int = 10_000) -> set[tup
     (used to test that the symbolic and explicit relations agree)."""
     S, T = model.state("s"), model.state("t")
     out: set[tuple[Label, Any]] = set()
-    for a in model.actions(S, T, "step"):
+    for a in model.actions(S, "step"):
         s = z3.Solver()
-        s.add(model.encode(state, S), a.formula)
-        choice_vars = [v for v in _free_choice_vars(a.formula, S, T)]
+        s.add(model.encode(state, S), a.relation(S, T))
         while s.check() == z3.sat:
             m = s.model()
             succ = model.decode(m, T)
             out.add((a.label(m), succ))
-            block = [model.encode(succ, T)] + [v == m.eval(v, model_completion=True) for v in choice_vars]
+            block = [model.encode(succ, T)] + [v == m.eval(v, model_completion=True) for v in a.choice_vars]
             s.add(z3.Not(z3.And(block)))
             if len(out) > limit:
                 raise RuntimeError("too many successors")
     return out
-
-
-def _free_choice_vars(f: Any, S: Any, T: Any) -> list[Any]:
-    """The variables of ``f`` that belong to neither state (an action's choices)."""
-    known = {str(v) for st in (S, T) for v in _all_vars(st)}
-    seen: dict[str, Any] = {}
-    todo = [f]
-    while todo:
-        e = todo.pop()
-        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            if str(e) not in known:
-                seen[str(e)] = e
-        else:
-            todo.extend(e.children())
-    return [seen[k] for k in sorted(seen)]
-
-
-def _all_vars(S: Any) -> list[Any]:
-    out = []
-    for v in vars(S).values():
-        if isinstance(v, list):
-            for x in v:
-                out.extend(x if isinstance(x, list) else [x])
-    return [v for v in out if z3.is_expr(v)]
 
 
 # -------------------------------------------------------------------------------------- quorum lemmas

@@ -17,7 +17,7 @@ from typing import Any
 
 import z3
 
-from checkers.smt import SymAction, SymbolicModel
+from checkers.smt import SymAction, SymbolicModel, SymState
 from invariants import raft_smt as E
 from invariants.raft_smt import CANDIDATE, FOLLOWER, LEADER, NIL
 from model.abstract_raft import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, ValueName, build
@@ -28,22 +28,37 @@ ROLE_NAMES = {FOLLOWER: "Follower", CANDIDATE: "Candidate", LEADER: "Leader"}
 ROLE_CODES = {v: k for k, v in ROLE_NAMES.items()}
 
 
-class RaftSymState:
-    """The Z3 variables of one abstract Raft state (see ``invariants/raft_smt.py`` for the layout)."""
+class RaftSymState(SymState):
+    """The Z3 terms of one abstract Raft state (see ``invariants/raft_smt.py`` for the layout): fresh
+    variables, or (in bounded model checking) expressions over the previous state."""
 
-    def __init__(self, tag: str, n: int, L: int) -> None:
-        self.n, self.L, self.tag = n, L, tag
-        I = z3.Int  # noqa: E741
-        self.term = [I(f"{tag}.term[s{i + 1}]") for i in range(n)]
-        self.role = [I(f"{tag}.role[s{i + 1}]") for i in range(n)]
-        self.vf = [I(f"{tag}.votedFor[s{i + 1}]") for i in range(n)]
-        self.len = [I(f"{tag}.len[s{i + 1}]") for i in range(n)]
-        self.et = [[I(f"{tag}.log[s{i + 1}][{x + 1}].term") for x in range(L)] for i in range(n)]
-        self.ev = [[I(f"{tag}.log[s{i + 1}][{x + 1}].value") for x in range(L)] for i in range(n)]
-        self.commit = [I(f"{tag}.commitIndex[s{i + 1}]") for i in range(n)]
+    def __init__(self, n: int, L: int, values: dict[tuple, Any]) -> None:
+        super().__init__(values)
+        self.n, self.L = n, L
+        self.term = [values[("term", i)] for i in range(n)]
+        self.role = [values[("role", i)] for i in range(n)]
+        self.vf = [values[("vf", i)] for i in range(n)]
+        self.len = [values[("len", i)] for i in range(n)]
+        self.et = [[values[("et", i, x)] for x in range(L)] for i in range(n)]
+        self.ev = [[values[("ev", i, x)] for x in range(L)] for i in range(n)]
+        self.commit = [values[("commit", i)] for i in range(n)]
 
-    def server(self, i: int) -> list[Any]:
-        return [self.term[i], self.role[i], self.vf[i], self.len[i], self.commit[i], *self.et[i], *self.ev[i]]
+
+def raft_keys(n: int, L: int) -> list[tuple]:
+    keys: list[tuple] = []
+    for i in range(n):
+        keys += [("term", i), ("role", i), ("vf", i), ("len", i), ("commit", i)]
+        keys += [("et", i, x) for x in range(L)] + [("ev", i, x) for x in range(L)]
+    return keys
+
+
+def key_name(tag: str, key: tuple) -> str:
+    var, i, *x = key
+    name = {"term": "currentTerm", "role": "state", "vf": "votedFor", "len": "len", "commit": "commitIndex",
+            "et": "term", "ev": "value"}[var]
+    if x:
+        return f"{tag}.log[s{i + 1}][{x[0] + 1}].{name}"
+    return f"{tag}.{name}[s{i + 1}]"
 
 
 def last_term(S: RaftSymState, i: int) -> Any:
@@ -51,19 +66,6 @@ def last_term(S: RaftSymState, i: int) -> Any:
     for k in range(1, S.L + 1):
         out = z3.If(S.len[i] == k, S.et[i][k - 1], out)
     return out
-
-
-def unchanged(S: RaftSymState, T: RaftSymState, i: int) -> Any:
-    return z3.And([a == b for a, b in zip(S.server(i), T.server(i))])
-
-
-def frame(S: RaftSymState, T: RaftSymState, changed: set[int]) -> Any:
-    return z3.And([unchanged(S, T, k) for k in range(S.n) if k not in changed])
-
-
-def same_log(S: RaftSymState, T: RaftSymState, i: int) -> Any:
-    return z3.And([S.len[i] == T.len[i]] + [S.et[i][x] == T.et[i][x] for x in range(S.L)]
-                  + [S.ev[i][x] == T.ev[i][x] for x in range(S.L)])
 
 
 class RaftSymbolic(SymbolicModel):
@@ -90,8 +92,14 @@ class RaftSymbolic(SymbolicModel):
 
     # ------------------------------------------------------------------------------------------ states
 
+    def keys(self) -> list[tuple]:
+        return raft_keys(self.n, self.L)
+
     def state(self, tag: str) -> RaftSymState:
-        return RaftSymState(tag, self.n, self.L)
+        return RaftSymState(self.n, self.L, {k: z3.Int(key_name(tag, k)) for k in self.keys()})
+
+    def state_of(self, values: dict[tuple, Any]) -> RaftSymState:
+        return RaftSymState(self.n, self.L, values)
 
     def type_ok(self, S: RaftSymState) -> Any:
         out = []
@@ -105,10 +113,9 @@ class RaftSymbolic(SymbolicModel):
                 out.append(z3.If(inside, z3.And(S.et[i][x] >= 1, value_ok), z3.And(S.et[i][x] == 0, S.ev[i][x] == 0)))
         return z3.And(out)
 
-    def init(self, S: RaftSymState) -> Any:
-        return z3.And([z3.And(S.term[i] == 1, S.role[i] == FOLLOWER, S.vf[i] == NIL, S.len[i] == 0,
-                              S.commit[i] == 0, *[S.et[i][x] == 0 for x in range(self.L)],
-                              *[S.ev[i][x] == 0 for x in range(self.L)]) for i in range(self.n)])
+    def initial(self) -> dict[tuple, Any]:
+        init = {"term": 1, "role": FOLLOWER, "vf": NIL, "len": 0, "commit": 0, "et": 0, "ev": 0}
+        return {k: z3.IntVal(init[k[0]]) for k in self.keys()}
 
     def constraint(self, S: RaftSymState) -> Any:
         return z3.And([S.term[i] <= self.config.max_term for i in range(self.n)])
@@ -141,6 +148,7 @@ class RaftSymbolic(SymbolicModel):
         return AbstractRaftState(tuple(servers))
 
     # ----------------------------------------------------------------------------------------- actions
+    # Each returns (guard, updates): the new value of every variable the action may change.
 
     def _update_term(self, S: RaftSymState, j: int, term: Any) -> tuple[Any, Any, Any]:
         """(term, role, votedFor) of server j after raft.tla UpdateTerm with ``term`` (mutant-aware)."""
@@ -148,90 +156,85 @@ class RaftSymbolic(SymbolicModel):
         role = S.role[j] if self.mutant == "no_step_down_on_higher_term" else z3.If(newer, FOLLOWER, S.role[j])
         return z3.If(newer, term, S.term[j]), role, z3.If(newer, NIL, S.vf[j])
 
+    def _value_ok(self, v: Any) -> Any:
+        return v >= 1 if self.values is None else z3.And(v >= 1, v <= self.values)
+
     def _is_quorum(self, bools: list[Any]) -> Any:
         if self.mutant == "minority_quorum":
             return 2 * E.count(bools) >= self.n
         return E.is_quorum(bools, self.n)
 
-    def actions(self, S: RaftSymState, T: RaftSymState, tag: str) -> list[SymAction]:
+    def actions(self, S: RaftSymState, tag: str) -> list[SymAction]:
         n, out = self.n, []
         for i in range(n):
             si = Sid(i)
-            out.append(SymAction("Restart", (("i", si),), self.restart(S, T, i), rep=i == 0))
-            out.append(SymAction("Timeout", (("i", si),), self.timeout(S, T, i), rep=i == 0))
+            out.append(SymAction("Restart", (("i", si),), *self.restart(S, i), rep=i == 0))
+            out.append(SymAction("Timeout", (("i", si),), *self.timeout(S, i), rep=i == 0))
             for j in range(n):
                 if j != i:
-                    out.append(SymAction("UpdateTerm", (("i", si), ("j", Sid(j))), self.update_term(S, T, i, j),
+                    out.append(SymAction("UpdateTerm", (("i", si), ("j", Sid(j))), *self.update_term(S, i, j),
                                          rep=(i, j) == (0, 1)))
             q = [z3.Bool(f"{tag}.votes[s{i + 1}][s{k + 1}]") for k in range(n)]
-            out.append(SymAction("BecomeLeader", (("i", si),), self.become_leader(S, T, i, q), rep=i == 0,
+            out.append(SymAction("BecomeLeader", (("i", si),), *self.become_leader(S, i, q), rep=i == 0,
                                  choices={"votes": lambda m, q=q: frozenset(
-                                     Sid(k) for k in range(n) if z3.is_true(m.eval(q[k], model_completion=True)))}))
+                                     Sid(k) for k in range(n) if z3.is_true(m.eval(q[k], model_completion=True)))},
+                                 choice_vars=q))
             v = z3.Int(f"{tag}.value[s{i + 1}]")
-            out.append(SymAction("ClientRequest", (("i", si),), self.client_request(S, T, i, v), rep=i == 0,
-                                 choices={"v": lambda m, v=v: ValueName(m.eval(v, model_completion=True).as_long())}))
-            out.append(SymAction("AdvanceCommitIndex", (("i", si),), self.advance_commit_index(S, T, i),
-                                 rep=i == 0))
+            out.append(SymAction("ClientRequest", (("i", si),), *self.client_request(S, i, v), rep=i == 0,
+                                 choices={"v": lambda m, v=v: ValueName(m.eval(v, model_completion=True).as_long())},
+                                 choice_vars=[v], domains=[self._value_ok(v)]))
+            out.append(SymAction("AdvanceCommitIndex", (("i", si),), *self.advance_commit_index(S, i), rep=i == 0))
             for j in range(n):
                 if j != i:
-                    out.append(SymAction("AppendEntries", (("i", si), ("j", Sid(j))),
-                                         self.append_entries(S, T, i, j), rep=(i, j) == (0, 1)))
+                    out.append(SymAction("AppendEntries", (("i", si), ("j", Sid(j))), *self.append_entries(S, i, j),
+                                         rep=(i, j) == (0, 1)))
         return out
 
-    def restart(self, S: RaftSymState, T: RaftSymState, i: int) -> Any:
+    def restart(self, S: RaftSymState, i: int) -> tuple[Any, dict]:
         """raft.tla Restart(i)."""
-        return z3.And(T.role[i] == FOLLOWER, T.commit[i] == 0, T.term[i] == S.term[i], T.vf[i] == S.vf[i],
-                      same_log(S, T, i), frame(S, T, {i}))
+        return z3.BoolVal(True), {("role", i): z3.IntVal(FOLLOWER), ("commit", i): z3.IntVal(0)}
 
-    def timeout(self, S: RaftSymState, T: RaftSymState, i: int) -> Any:
+    def timeout(self, S: RaftSymState, i: int) -> tuple[Any, dict]:
         """raft.tla Timeout(i)."""
-        return z3.And(S.role[i] != LEADER,
-                      T.term[i] == S.term[i] + 1, T.role[i] == CANDIDATE, T.vf[i] == NIL, T.commit[i] == S.commit[i],
-                      same_log(S, T, i), frame(S, T, {i}))
+        return S.role[i] != LEADER, {("term", i): S.term[i] + 1, ("role", i): z3.IntVal(CANDIDATE),
+                                     ("vf", i): z3.IntVal(NIL)}
 
-    def update_term(self, S: RaftSymState, T: RaftSymState, i: int, j: int) -> Any:
+    def update_term(self, S: RaftSymState, i: int, j: int) -> tuple[Any, dict]:
         """raft.tla UpdateTerm: i hears the newer term of Candidate or Leader j."""
         term, role, vf = self._update_term(S, i, S.term[j])
-        return z3.And(S.role[j] != FOLLOWER, S.term[j] > S.term[i],
-                      T.term[i] == term, T.role[i] == role, T.vf[i] == vf, T.commit[i] == S.commit[i],
-                      same_log(S, T, i), frame(S, T, {i}))
+        return z3.And(S.role[j] != FOLLOWER, S.term[j] > S.term[i]), {("term", i): term, ("role", i): role,
+                                                                      ("vf", i): vf}
 
-    def become_leader(self, S: RaftSymState, T: RaftSymState, i: int, q: list[Any]) -> Any:
+    def become_leader(self, S: RaftSymState, i: int, q: list[Any]) -> tuple[Any, dict]:
         """Candidate i wins the votes of the quorum q (RequestVote ... BecomeLeader)."""
         t = S.term[i]
-        parts = [S.role[i] == CANDIDATE, self._is_quorum(q)]
+        guard = [S.role[i] == CANDIDATE, self._is_quorum(q)]
+        upd: dict[tuple, Any] = {}
         for j in range(self.n):
             term_j, role_j, vf_j = self._update_term(S, j, t)
             log_ok = z3.Or(last_term(S, i) > last_term(S, j),
                            z3.And(last_term(S, i) == last_term(S, j), S.len[i] >= S.len[j]))
-            grant = [term_j == t]
+            grant = [S.term[j] <= t]
             if self.mutant != "no_log_up_to_date_check":
                 grant.append(log_ok)
             if self.mutant != "vote_twice":
                 grant.append(z3.Or(vf_j == NIL, vf_j == i))
-            new_role = LEADER if j == i else role_j
-            voter = z3.And(S.term[j] <= t, *grant, T.term[j] == t, T.vf[j] == i, T.role[j] == new_role,
-                           T.commit[j] == S.commit[j], same_log(S, T, j))
-            if j == i:
-                stay = z3.And(T.role[i] == LEADER, T.term[i] == S.term[i], T.vf[i] == S.vf[i],
-                              T.commit[i] == S.commit[i], same_log(S, T, i))
-            else:
-                stay = unchanged(S, T, j)
-            parts.append(z3.If(q[j], voter, stay))
-        return z3.And(parts)
+            guard.append(z3.Implies(q[j], z3.And(grant)))
+            upd[("term", j)] = z3.If(q[j], t, S.term[j])
+            upd[("vf", j)] = z3.If(q[j], z3.IntVal(i), S.vf[j])
+            upd[("role", j)] = z3.IntVal(LEADER) if j == i else z3.If(q[j], role_j, S.role[j])
+        return z3.And(guard), upd
 
-    def client_request(self, S: RaftSymState, T: RaftSymState, i: int, v: Any) -> Any:
+    def client_request(self, S: RaftSymState, i: int, v: Any) -> tuple[Any, dict]:
         """raft.tla ClientRequest(i, v), if the log has room."""
-        value_ok = v >= 1 if self.values is None else z3.And(v >= 1, v <= self.values)
-        parts = [S.role[i] == LEADER, S.len[i] < self.L, value_ok, T.len[i] == S.len[i] + 1]
+        value_ok = self._value_ok(v)
+        upd: dict[tuple, Any] = {("len", i): S.len[i] + 1}
         for x in range(self.L):
-            parts += [T.et[i][x] == z3.If(S.len[i] == x, S.term[i], S.et[i][x]),
-                      T.ev[i][x] == z3.If(S.len[i] == x, v, S.ev[i][x])]
-        parts += [T.term[i] == S.term[i], T.role[i] == S.role[i], T.vf[i] == S.vf[i], T.commit[i] == S.commit[i],
-                  frame(S, T, {i})]
-        return z3.And(parts)
+            upd[("et", i, x)] = z3.If(S.len[i] == x, S.term[i], S.et[i][x])
+            upd[("ev", i, x)] = z3.If(S.len[i] == x, v, S.ev[i][x])
+        return z3.And(S.role[i] == LEADER, S.len[i] < self.L, value_ok), upd
 
-    def advance_commit_index(self, S: RaftSymState, T: RaftSymState, i: int) -> Any:
+    def advance_commit_index(self, S: RaftSymState, i: int) -> tuple[Any, dict]:
         """raft.tla AdvanceCommitIndex(i), agreement read off the logs of the servers in i's term."""
         new = S.commit[i]
         for k in range(1, self.L + 1):
@@ -242,10 +245,9 @@ class RaftSymbolic(SymbolicModel):
                 new = z3.If(agree, k, new)
             else:
                 new = z3.If(agree, z3.If(E.term_at(S, i, k) == S.term[i], k, S.commit[i]), new)
-        return z3.And(S.role[i] == LEADER, T.commit[i] == new, T.term[i] == S.term[i], T.role[i] == S.role[i],
-                      T.vf[i] == S.vf[i], same_log(S, T, i), frame(S, T, {i}))
+        return S.role[i] == LEADER, {("commit", i): new}
 
-    def append_entries(self, S: RaftSymState, T: RaftSymState, i: int, j: int) -> Any:
+    def append_entries(self, S: RaftSymState, i: int, j: int) -> tuple[Any, dict]:
         """Leader i sends follower j the entry after their last match, and its commitIndex."""
         t = S.term[i]
         term_j, role_j, vf_j = self._update_term(S, j, t)
@@ -256,13 +258,12 @@ class RaftSymbolic(SymbolicModel):
             for k in range(1, self.L + 1):
                 p = z3.If(z3.And(E.has(S, i, k), E.has(S, j, k), E.term_at(S, i, k) == E.term_at(S, j, k)), k, p)
         sends = p < S.len[i]
-        parts = [S.role[i] == LEADER, S.term[j] <= t, role_j != LEADER,
-                 T.term[j] == term_j, T.role[j] == FOLLOWER, T.vf[j] == vf_j,
-                 T.len[j] == z3.If(sends, p + 1, S.len[j]),
-                 T.commit[j] == z3.If(sends, z3.If(S.commit[i] <= p + 1, S.commit[i], p + 1),
-                                      z3.If(S.commit[i] <= S.len[i], S.commit[i], S.len[i]))]
+        upd: dict[tuple, Any] = {
+            ("term", j): term_j, ("role", j): z3.IntVal(FOLLOWER), ("vf", j): vf_j,
+            ("len", j): z3.If(sends, p + 1, S.len[j]),
+            ("commit", j): z3.If(sends, z3.If(S.commit[i] <= p + 1, S.commit[i], p + 1),
+                                 z3.If(S.commit[i] <= S.len[i], S.commit[i], S.len[i]))}
         for x in range(self.L):  # 0-based position x holds entry x+1
-            for new, old, lead in ((T.et[j][x], S.et[j][x], S.et[i][x]), (T.ev[j][x], S.ev[j][x], S.ev[i][x])):
-                parts.append(new == z3.If(sends, z3.If(x < p, old, z3.If(x == p, lead, 0)), old))
-        parts.append(frame(S, T, {j}))
-        return z3.And(parts)
+            for var, arr in (("et", S.et), ("ev", S.ev)):
+                upd[(var, j, x)] = z3.If(sends, z3.If(x < p, arr[j][x], z3.If(x == p, arr[i][x], 0)), arr[j][x])
+        return z3.And(S.role[i] == LEADER, S.term[j] <= t, role_j != LEADER), upd
