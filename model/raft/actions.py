@@ -31,6 +31,7 @@ from model.raft.state import (
     AppendEntriesResponse,
     Election,
     Entry,
+    Log,
     Message,
     RaftState,
     RequestVoteRequest,
@@ -96,9 +97,10 @@ def append_entries(cfg: RaftConfig, i: int, j: int, sv: ServerVars) -> Message |
                                 msource=Sid(i), mdest=Sid(j))
 
 
-def become_leader(cfg: RaftConfig, i: int, sv: ServerVars) -> tuple[ServerVars, Election] | None:
+def become_leader(cfg: RaftConfig, i: int, sv: ServerVars,
+                  quorum: Callable[[RaftConfig, frozenset], bool] = is_quorum) -> tuple[ServerVars, Election] | None:
     """raft.tla BecomeLeader(i): a Candidate holding a quorum of votes leads; records the election."""
-    if sv.state != CANDIDATE or not is_quorum(cfg, sv.votesGranted):
+    if sv.state != CANDIDATE or not quorum(cfg, sv.votesGranted):
         return None
     new = sv._replace(state=LEADER, nextIndex=(len(sv.log) + 1,) * cfg.servers, matchIndex=(0,) * cfg.servers)
     record = Election(eterm=sv.currentTerm, eleader=Sid(i), elog=sv.log, evotes=sv.votesGranted,
@@ -113,7 +115,13 @@ def client_request(cfg: RaftConfig, i: int, v: int, sv: ServerVars) -> ServerVar
     return sv._replace(log=sv.log + (Entry(sv.currentTerm, v),))
 
 
-def advance_commit_index(cfg: RaftConfig, i: int, sv: ServerVars) -> ServerVars | None:
+def entry_of_current_term(sv: ServerVars, index: int) -> bool:
+    """raft.tla AdvanceCommitIndex's condition log[i][index].term = currentTerm[i]."""
+    return sv.log[index - 1].term == sv.currentTerm
+
+
+def advance_commit_index(cfg: RaftConfig, i: int, sv: ServerVars,
+                         may_commit: Callable[[ServerVars, int], bool] = entry_of_current_term) -> ServerVars | None:
     """raft.tla AdvanceCommitIndex(i): a Leader commits the largest index a quorum holds, if of its term."""
     if sv.state != LEADER:
         return None
@@ -121,7 +129,7 @@ def advance_commit_index(cfg: RaftConfig, i: int, sv: ServerVars) -> ServerVars 
                      if is_quorum(cfg, frozenset({i} | {k for k in range(cfg.servers)
                                                         if sv.matchIndex[k] >= index}))]
     new_commit = sv.commitIndex
-    if agree_indexes and sv.log[max(agree_indexes) - 1].term == sv.currentTerm:
+    if agree_indexes and may_commit(sv, max(agree_indexes)):
         new_commit = max(agree_indexes)
     return sv._replace(commitIndex=new_commit)
 
@@ -145,14 +153,24 @@ def update_term(cfg: RaftConfig, i: int, j: int, sv: ServerVars, m: Message) -> 
     return Handled(sv._replace(currentTerm=m.mterm, state=FOLLOWER, votedFor=NIL), consume=False, reply=None)
 
 
-def handle_request_vote_request(cfg: RaftConfig, i: int, j: int, sv: ServerVars,
-                                m: RequestVoteRequest) -> Handled | None:
+def candidate_log_ok(sv: ServerVars, m: RequestVoteRequest) -> bool:
+    """raft.tla HandleRequestVoteRequest's LET logOk: the candidate's log is at least as up to date."""
+    my_last = last_term(sv.log)
+    return m.mlastLogTerm > my_last or (m.mlastLogTerm == my_last and m.mlastLogIndex >= len(sv.log))
+
+
+def grant_vote(j: int, sv: ServerVars, m: RequestVoteRequest) -> bool:
+    """raft.tla HandleRequestVoteRequest's LET grant: same term, log ok, and votedFor is Nil or j."""
+    return m.mterm == sv.currentTerm and candidate_log_ok(sv, m) and sv.votedFor in (NIL, j)
+
+
+def handle_request_vote_request(cfg: RaftConfig, i: int, j: int, sv: ServerVars, m: RequestVoteRequest,
+                                grant_rule: Callable[[int, ServerVars, RequestVoteRequest], bool] = grant_vote,
+                                ) -> Handled | None:
     """raft.tla HandleRequestVoteRequest: grant iff same term, j's log up to date, not voted for another."""
     if m.mterm > sv.currentTerm:
         return None
-    my_last = last_term(sv.log)
-    log_ok = m.mlastLogTerm > my_last or (m.mlastLogTerm == my_last and m.mlastLogIndex >= len(sv.log))
-    grant = m.mterm == sv.currentTerm and log_ok and sv.votedFor in (NIL, j)
+    grant = grant_rule(j, sv, m)
     reply = RequestVoteResponse(mterm=sv.currentTerm, mvoteGranted=grant, mlog=sv.log, msource=Sid(i),
                                 mdest=Sid(j))
     return Handled(sv._replace(votedFor=Sid(j)) if grant else sv, consume=True, reply=reply,
@@ -177,14 +195,20 @@ def drop_stale_response(cfg: RaftConfig, i: int, j: int, sv: ServerVars, m: Mess
     return Handled(sv, consume=True, reply=None)
 
 
-def handle_append_entries_request(cfg: RaftConfig, i: int, j: int, sv: ServerVars,
-                                  m: AppendEntriesRequest) -> Handled | None:
+def prev_log_ok(log: Log, m: AppendEntriesRequest) -> bool:
+    """raft.tla HandleAppendEntriesRequest's LET logOk: the log has the entry m.mprevLogIndex/m.mprevLogTerm."""
+    return m.mprevLogIndex == 0 or (0 < m.mprevLogIndex <= len(log)
+                                    and m.mprevLogTerm == log[m.mprevLogIndex - 1].term)
+
+
+def handle_append_entries_request(cfg: RaftConfig, i: int, j: int, sv: ServerVars, m: AppendEntriesRequest,
+                                  log_ok_rule: Callable[[Log, AppendEntriesRequest], bool] = prev_log_ok,
+                                  ) -> Handled | None:
     """raft.tla HandleAppendEntriesRequest: reject, step down from Candidate, or accept (done/conflict/append)."""
     if m.mterm > sv.currentTerm:
         return None
     log = sv.log
-    log_ok = m.mprevLogIndex == 0 or (0 < m.mprevLogIndex <= len(log)
-                                      and m.mprevLogTerm == log[m.mprevLogIndex - 1].term)
+    log_ok = log_ok_rule(log, m)
     if m.mterm < sv.currentTerm or (sv.state == FOLLOWER and not log_ok):  # reject request
         reply = AppendEntriesResponse(mterm=sv.currentTerm, msuccess=False, mmatchIndex=0, msource=Sid(i),
                                       mdest=Sid(j))
