@@ -79,7 +79,7 @@ class SymAction:
 
     def relation(self, S: SymState, T: SymState) -> Any:
         """The step as a relation: the guard, and T's every variable equal to its new (or old) value."""
-        return z3.And([self.guard] + [T[k] == self.updates.get(k, v) for k, v in S.values.items()])
+        return z3.And([self.guard] + self.domains + [T[k] == self.updates.get(k, v) for k, v in S.values.items()])
 
     def __str__(self) -> str:
         return str(Label(self.name, self.params))
@@ -130,6 +130,10 @@ class SymbolicModel:
     def constraint(self, S: Any) -> Any:
         """The explicit model's state constraint (its BFS bounds), for cross-checks with BFS."""
         return z3.BoolVal(True)
+
+    def bounds(self) -> dict[str, Any]:
+        """The bounds :meth:`constraint` imposes, for reports."""
+        return {}
 
     def small(self, S: Any, k: int) -> Any:
         """A preference for small numbers (k = 2, 3, ...), to make counterexamples readable."""
@@ -384,8 +388,12 @@ def bmc(model: SymbolicModel, names: Sequence[str] | None = None, depth: int = 1
     steps: list[tuple[Any, list[SymAction]]] = []
     path: list[Any] = [model.constraint(states[0])] if constrained else []
 
+    config = model.describe()
+    if constrained:
+        config.update(model.bounds())
+
     def result(verdict: str, d: int, cex: Counterexample | None = None, reason: str | None = None) -> ProofResult:
-        return ProofResult(verdict=verdict, method="bmc", protocol=model.protocol, config=model.describe(),
+        return ProofResult(verdict=verdict, method="bmc", protocol=model.protocol, config=config,
                            mutant=model.mutant, invariants=names, elapsed_s=clock.elapsed(),
                            obligations=obligations, counterexample=cex, unknown_reason=reason, depth=d)
 
@@ -412,6 +420,9 @@ def bmc(model: SymbolicModel, names: Sequence[str] | None = None, depth: int = 1
         if d > 0:
             parts += step_props(model, names, states[d - 1], states[d])
         if not parts:
+            if d == 0 and any(model.encodings[n].kind == "transition" for n in names):
+                obligations.append(Obligation("depth 0 (no step yet)", "holds", 0.0))
+                continue
             raise UsageError("no property to check")
         t0 = time.perf_counter()
         s, how = _bounded_solver(path + [z3.Or([z3.Not(f) for _, f in parts])], clock)
@@ -471,45 +482,47 @@ def _card(bits: list[Any]) -> Any:
 
 
 def quorum_lemmas(n: int, timeout: float | None = None) -> list[Lemma]:
-    """The quorum-intersection facts the safety arguments use, proved by Z3 for ``n`` servers/signers.
+    """The quorum-intersection facts the safety arguments use, proved by Z3 for ``n`` servers/signers
+    (A, B, F range over all subsets; a lemma is proved when the negation of its conclusion is unsatisfiable,
+    or, for a ``tight`` one, when its witness exists).
 
-    * ``majority_intersect``: any two strict majorities share a member (Raft's election and commit
-      arguments; Clique's "a change needs more than N/2 distinct signers", so two conflicting changes of one
-      epoch share a voter).
+    * ``majority_intersect``: two strict majorities share a member.  Raft: two elections of one term share a
+      voter, who votes once per term; a committed entry's holders include a voter of every later leader.
+      Clique (majority): two changes need more than N/2 distinct signers each, so they share a backer.
+    * ``majority_overlap_tight``: and no more can be promised: some two majorities share exactly
+      2q - N members (q = floor(N/2) + 1): one for odd N, two for even N.  So with the majority threshold a
+      single faulty signer can be the whole overlap (odd N): it tolerates no equivocating signer.
     * ``two_thirds_intersect``: with the ``two_thirds`` threshold (3|A| > 2N), two such sets share more than
       a third: 3|A ∩ B| > N.
     * ``two_thirds_honest``: hence, when at most a third of the signers are faulty (3|F| <= N), two such sets
-      share an honest (non-faulty) signer: A ∩ B ⊄ F.  This is the lemma the two_thirds PoA safety argument
-      needs: two conflicting decisions would need an honest signer to back both.
-    * ``majority_not_honest``: the majority threshold gives no such guarantee as soon as a faulty signer
-      exists (N >= 3): for the record, Z3 finds two majorities whose intersection is one faulty signer.
+      share an honest signer: A ∩ B ⊄ F.  This is the lemma the two_thirds PoA safety argument needs: two
+      conflicting decisions, each backed by more than 2N/3 signers, would need an honest signer to back
+      both, which an honest signer never does.
     """
     lemmas = []
     A, B, F = _subset(n, "a"), _subset(n, "b"), _subset(n, "f")
     both = [z3.And(a, b) for a, b in zip(A, B)]
+    q = n // 2 + 1
 
-    def run(name: str, statement: str, hyp: list[Any], concl: Any, expect: bool = True) -> None:
+    def run(name: str, statement: str, hyp: list[Any], concl: Any, tight: bool = False) -> None:
         t0 = time.perf_counter()
         s = z3.Solver()
         if timeout is not None:
             s.set("timeout", int(timeout * 1000))
-        s.add(hyp + [z3.Not(concl)])
+        s.add(hyp + ([concl] if tight else [z3.Not(concl)]))
         r = s.check()
-        holds = r == z3.unsat
-        lemmas.append(Lemma(name, statement, n, holds if expect else (r == z3.sat), time.perf_counter() - t0))
+        lemmas.append(Lemma(name, statement, n, r == (z3.sat if tight else z3.unsat), time.perf_counter() - t0))
 
     run("majority_intersect", "2|A| > N and 2|B| > N imply A ∩ B ≠ ∅",
         [2 * _card(A) > n, 2 * _card(B) > n], z3.Or(both))
+    run("majority_overlap_tight", "some A, B with 2|A| > N and 2|B| > N have |A ∩ B| = 2(floor(N/2)+1) - N "
+        "(1 for odd N, 2 for even N): the bound is tight",
+        [2 * _card(A) > n, 2 * _card(B) > n], _card(both) == 2 * q - n, tight=True)
     run("two_thirds_intersect", "3|A| > 2N and 3|B| > 2N imply 3|A ∩ B| > N",
         [3 * _card(A) > 2 * n, 3 * _card(B) > 2 * n], 3 * _card(both) > n)
     run("two_thirds_honest", "3|A| > 2N, 3|B| > 2N and 3|F| <= N imply A ∩ B ⊄ F",
         [3 * _card(A) > 2 * n, 3 * _card(B) > 2 * n, 3 * _card(F) <= n],
         z3.Or([z3.And(x, z3.Not(f)) for x, f in zip(both, F)]))
-    if n >= 3:
-        run("majority_not_honest", "for N >= 3 some majorities A, B and one faulty F = {f} have A ∩ B ⊆ F "
-            "(the majority threshold does not tolerate a faulty signer)",
-            [2 * _card(A) > n, 2 * _card(B) > n, _card(F) == 1],
-            z3.Or([z3.And(x, z3.Not(f)) for x, f in zip(both, F)]), expect=False)
     return lemmas
 
 
@@ -653,13 +666,23 @@ def _seconds(s: str) -> float:
     return v
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (``refmodel prove: error: ...``), exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="refmodel prove",
         description="Prove invariants of the abstract Raft or Clique model with Z3: inductive for a fixed "
                     "cluster size and unbounded terms/heights (default), or bounded model checking (--bmc K).",
         epilog="exit codes: 0 proved, 1 counterexample, 2 usage error, 3 unknown (solver timeout)")
-    p.add_argument("protocol", choices=("raft", "poa"), help="raft: message-free Raft; poa: Clique voting")
+    p.add_argument("protocol", choices=("raft", "poa", "quorum"),
+                   help="raft: message-free Raft; poa: Clique voting; quorum: the quorum lemmas for every "
+                        "cluster size up to --servers")
     p.add_argument("--servers", type=_positive, default=3, metavar="N",
                    help="raft: servers; poa: initial signers (default 3)")
     p.add_argument("--invariant", action="append", metavar="NAME",
@@ -696,6 +719,10 @@ def cli_main(argv: list[str]) -> int:
     """``refmodel prove ...``; see :func:`parser`."""
     try:
         args = parser().parse_args(argv)
+        if args.protocol == "quorum":
+            return _cli_lemmas(args)
+        if args.bmc is not None and args.values is None:
+            args.values = 1  # bounded model checking enumerates values: v1 unless told otherwise
         model = symbolic_model(args.protocol, args)
         if args.list:
             for n, e in model.encodings.items():
@@ -719,6 +746,24 @@ def cli_main(argv: list[str]) -> int:
         return int(exc.code or 0)
     print(dumps(r) if args.json else text(r, full=args.full))
     return VERDICT_EXIT[r.verdict]
+
+
+def _cli_lemmas(args: argparse.Namespace) -> int:
+    rows = [lemma for n in range(1, args.servers + 1) for lemma in quorum_lemmas(n, args.timeout)]
+    ok = all(lemma.proved for lemma in rows)
+    if args.json:
+        print(json.dumps({"verdict": "proved" if ok else "counterexample",
+                          "lemmas": [{"name": x.name, "n": x.n, "statement": x.statement, "proved": x.proved,
+                                      "seconds": round(x.seconds, 4)} for x in rows]}, indent=1))
+    else:
+        names = list(dict.fromkeys(x.name for x in rows))
+        print("quorum lemmas (Z3), N = 1.." + str(args.servers) + ":")
+        for name in names:
+            mine = [x for x in rows if x.name == name]
+            bad = [x.n for x in mine if not x.proved]
+            print(f"  {name}: {mine[-1].statement}: " + ("proved for every N" if not bad else f"FAILS for N = {bad}"))
+        print(f"verdict: {'PROVED' if ok else 'COUNTEREXAMPLE'} ({sum(x.seconds for x in rows):.2f}s)")
+    return EXIT_PROVED if ok else EXIT_COUNTEREXAMPLE
 
 
 def main() -> None:  # pragma: no cover - python -m checkers.smt

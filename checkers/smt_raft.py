@@ -117,6 +117,9 @@ class RaftSymbolic(SymbolicModel):
         init = {"term": 1, "role": FOLLOWER, "vf": NIL, "len": 0, "commit": 0, "et": 0, "ev": 0}
         return {k: z3.IntVal(init[k[0]]) for k in self.keys()}
 
+    def bounds(self) -> dict[str, Any]:
+        return {"terms": f"<= {self.config.max_term}"}
+
     def constraint(self, S: RaftSymState) -> Any:
         return z3.And([S.term[i] <= self.config.max_term for i in range(self.n)])
 
