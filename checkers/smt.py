@@ -139,11 +139,26 @@ class SymbolicModel:
         """A preference for small numbers (k = 2, 3, ...), to make counterexamples readable."""
         return z3.BoolVal(True)
 
+    def small_step(self, a: SymAction, k: int) -> Any:
+        """The same preference for an action's choices."""
+        return z3.BoolVal(True)
+
     def decode(self, m: Any, S: Any) -> Any:
+        """The explicit state a model of the solver gives S."""
         raise NotImplementedError
 
-    def encode(self, s: Any, S: Any) -> Any:
+    def values_of(self, s: Any) -> dict[tuple, Any]:
+        """An explicit state's value for every key (ints, bools)."""
         raise NotImplementedError
+
+    def encode(self, s: Any, S: SymState) -> Any:
+        """S equals the explicit state s."""
+        return z3.And([S[k] == v for k, v in self.values_of(s).items()])
+
+    def concrete(self, s: Any) -> SymState:
+        """The explicit state s as a symbolic state of constants (to evaluate encodings on it)."""
+        return self.state_of({k: z3.BoolVal(v) if isinstance(v, bool) else z3.IntVal(v)
+                              for k, v in self.values_of(s).items()})
 
     def render(self, s: Any) -> dict[str, Any]:
         return self.explicit.render(s)
@@ -316,7 +331,7 @@ def prove(model: SymbolicModel, names: Sequence[str] | None = None, *, timeout: 
         obligations.append(Obligation(str(a), _word(r), time.perf_counter() - t0))
         if r == z3.sat:
             if pretty:
-                s = _prettier(model, s, S, T, clock) or s
+                s = _prettier(model, s, S, a, clock) or s
             m = s.model()
             bad = _violated(m, inv_t + props)
             cex = Counterexample("cti", bad, [_step(model, m, S, None), _step(model, m, T, a.label(m))],
@@ -328,11 +343,11 @@ def prove(model: SymbolicModel, names: Sequence[str] | None = None, *, timeout: 
     return result("proved")
 
 
-def _prettier(model: SymbolicModel, s: Any, S: Any, T: Any, clock: _Clock) -> Any:
-    """The same query with a preference for small numbers (readable CTIs); None if none is found fast."""
+def _prettier(model: SymbolicModel, s: Any, S: Any, a: SymAction, clock: _Clock) -> Any:
+    """The same query with a preference for small numbers (readable CTIs); None if none is found."""
     for k in (2, 3, 4, 6):
         s.push()
-        s.add(model.small(S, k))
+        s.add(model.small(S, k), model.small_step(a, k))
         if _check(s, clock) == z3.sat:
             return s
         s.pop()
@@ -440,6 +455,14 @@ def bmc(model: SymbolicModel, names: Sequence[str] | None = None, depth: int = 1
             return result("unknown", d, reason=f"solver gave up at depth {d} after {clock.elapsed():.1f}s "
                                                f"({s.reason_unknown()})")
     return result("proved", depth)
+
+
+def holds(formula: Any) -> bool:
+    """The truth value of a closed formula (over constants only)."""
+    v = z3.simplify(formula)
+    if not (z3.is_true(v) or z3.is_false(v)):
+        raise ValueError(f"not a closed formula: {v}")
+    return z3.is_true(v)
 
 
 def successors(model: SymbolicModel, state: Any, limit: int = 10_000) -> set[tuple[Label, Any]]:

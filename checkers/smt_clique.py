@@ -128,16 +128,20 @@ class CliqueSymbolic(SymbolicModel):
         return z3.And([S.height <= 2 * k, S.height >= self.w] + quiet
                       + [z3.And(S.tally[x] >= 0, S.tally[x] <= k - 2) for x in range(m)])
 
-    def encode(self, s: CliqueState, S: CliqueSymState) -> Any:
+    def values_of(self, s: CliqueState) -> dict[tuple, Any]:
         m = self.m
-        out = [S.height == s.height, S.hv_target == (NONE if s.head_vote is None else int(s.head_vote.target)),
-               S.hv_dir == (0 if s.head_vote is None else s.head_vote.direction)]
-        out += [S.signer[x] == (Node(x) in s.signers) for x in range(m)]
-        out += [S.tally[x] == s.tally[x] for x in range(m)]
-        out += [z3.And(S.vote[v][x] == s.votes[v][x], S.cast[v][x] == s.cast[v][x]) for v in range(m) for x in range(m)]
-        out += [z3.And(S.recent[d] == (NONE if s.recents[d] is None else int(s.recents[d])),
-                       S.sealer[d] == (NONE if s.sealers[d] is None else int(s.sealers[d]))) for d in range(self.w)]
-        return z3.And(out)
+        out: dict[tuple, Any] = {("height",): s.height,
+                                 ("hv_target",): NONE if s.head_vote is None else int(s.head_vote.target),
+                                 ("hv_dir",): 0 if s.head_vote is None else s.head_vote.direction}
+        for x in range(m):
+            out[("signer", x)] = Node(x) in s.signers
+            out[("tally", x)] = s.tally[x]
+            for v in range(m):
+                out[("vote", v, x)], out[("cast", v, x)] = s.votes[v][x], s.cast[v][x]
+        for d in range(self.w):
+            out[("recent", d)] = NONE if s.recents[d] is None else int(s.recents[d])
+            out[("sealer", d)] = NONE if s.sealers[d] is None else int(s.sealers[d])
+        return out
 
     def decode(self, mdl: Any, S: CliqueSymState) -> CliqueState:
         val = lambda e: mdl.eval(e, model_completion=True).as_long()  # noqa: E731

@@ -127,16 +127,19 @@ class RaftSymbolic(SymbolicModel):
         return z3.And([z3.And(S.term[i] <= k, S.len[i] <= k - 2) for i in range(self.n)]
                       + [S.ev[i][x] <= max(1, k - 3) for i in range(self.n) for x in range(self.L)])
 
-    def encode(self, s: AbstractRaftState, S: RaftSymState) -> Any:
-        out = []
+    def small_step(self, a: SymAction, k: int) -> Any:
+        return z3.And([v <= max(1, k - 3) for v in a.choice_vars if v.sort() == z3.IntSort()])
+
+    def values_of(self, s: AbstractRaftState) -> dict[tuple, int]:
+        out: dict[tuple, int] = {}
         for i, sv in enumerate(s.servers):
-            out += [S.term[i] == sv.currentTerm, S.role[i] == ROLE_CODES[sv.state],
-                    S.vf[i] == (NIL if sv.votedFor is None else int(sv.votedFor)), S.len[i] == len(sv.log),
-                    S.commit[i] == sv.commitIndex]
+            out[("term", i)], out[("role", i)], out[("len", i)] = sv.currentTerm, ROLE_CODES[sv.state], len(sv.log)
+            out[("vf", i)] = NIL if sv.votedFor is None else int(sv.votedFor)
+            out[("commit", i)] = sv.commitIndex
             for x in range(self.L):
                 e = sv.log[x] if x < len(sv.log) else Entry(0, 0)
-                out += [S.et[i][x] == e.term, S.ev[i][x] == e.value]
-        return z3.And(out)
+                out[("et", i, x)], out[("ev", i, x)] = e.term, e.value
+        return out
 
     def decode(self, m: Any, S: RaftSymState) -> AbstractRaftState:
         val = lambda e: m.eval(e, model_completion=True).as_long()  # noqa: E731
