@@ -11,6 +11,12 @@ raft no_step_down_on_higher_term simulate --swarm, seed 1 (here) and BFS        
 raft commit_old_term_by_count   simulate --swarm, seed 1 (here) and BFS        raft.commit_current_term_only
 raft no_log_up_to_date_check    simulate --swarm, seed 1 (here) and BFS        raft.state_machine_safety
 raft no_log_matching_check      simulate --swarm, seed 4 (here)                raft.log_matching
+poa no_recency_check            Hypothesis (test_stateful_poa.py), BFS, vectors poa.signer_recency
+poa accept_unauthorised_signer  Hypothesis (test_stateful_poa.py), BFS, vectors poa.only_authorised_proposers
+poa threshold_half              Hypothesis (test_stateful_poa.py), BFS, vectors poa.signer_changes_by_quorum
+poa no_vote_reset_at_epoch      Hypothesis (test_stateful_poa.py), BFS, vectors poa.signer_changes_by_quorum
+poa recents_reset_at_checkpoint Hypothesis (test_stateful_poa.py), BFS, vectors poa.signer_recency
+poa keep_votes_of_dropped_signer simulate --swarm, seed 1 (here), BFS, vectors poa.signer_changes_by_quorum
 =============================== ============================================== ================================
 
 benchmarks/simulate_mutants.py measures how many runs other seeds need.
@@ -83,6 +89,43 @@ def test_simulation_finds_mutant(mutant, tmp_path, capsys):
     assert v["invariant"] == inv and v["length"] <= max_len
     res = replay(load(itf))  # the trace is a real run of the mutant that violates the invariant
     assert res.violation == inv and res.steps == v["length"]
+
+
+# PoA: mutant -> (bounds, steps per run, seed, invariant, largest run count needed, bound on the trace length)
+POA_HUNTS = {
+    "keep_votes_of_dropped_signer": (dict(signers=3, candidates=0, max_height=8, epoch=30, votes="any"), 40, 1,
+                                     "poa.signer_changes_by_quorum", 1_000, 40),
+    "recents_reset_at_checkpoint": (dict(signers=5, candidates=2, max_height=12, epoch=4), 60, 1,
+                                    "poa.signer_recency", 1_000, 60),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(POA_HUNTS))
+def test_simulation_finds_poa_mutant(mutant, tmp_path, capsys):
+    bounds, steps, seed, inv, max_runs, max_len = POA_HUNTS[mutant]
+    flags = [x for k, v in bounds.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    itf = tmp_path / "found.itf.json"
+    code, d = run_json(capsys, "simulate", "poa", *flags, "--mutant", mutant, "--swarm", "--steps", str(steps),
+                       "--seed", str(seed), "--runs", str(max_runs), "--itf", str(itf), "--json")
+    assert code == 1 and d["verdict"] == "violation"
+    v = d["violation"]
+    assert v["invariant"] == inv and v["length"] <= max_len
+    res = replay(load(itf))
+    assert res.violation == inv and res.steps == v["length"]
+    # the correct rules survive the same search
+    code, d = run_json(capsys, "simulate", "poa", *flags, "--swarm", "--steps", str(steps), "--seed", str(seed),
+                       "--runs", str(max_runs), "--json")
+    assert code == 0 and d["verdict"] == "pass" and d["runs"] == max_runs
+
+
+def test_poa_five_signers_simulation_reproducible(capsys):
+    argv = ["simulate", "poa", "--signers", "5", "--candidates", "2", "--intruders", "1", "--max-height", "30",
+            "--epoch", "10", "--loss", "--offline", "--runs", "200", "--steps", "100", "--seed", "1", "--json"]
+    code, first = run_json(capsys, *argv)
+    assert code == 0 and first["verdict"] == "pass" and first["runs"] == 200
+    assert first["distinct_states"] > 5_000
+    _, second = run_json(capsys, *argv)
+    assert without_timing(first) == without_timing(second)
 
 
 def test_correct_model_survives_the_same_search():
