@@ -279,7 +279,7 @@ def cmd_list(argv: Sequence[str]) -> int:
                        for f in fields(proto.config_class)},
             "invariants": [{"name": q.name, "kind": q.kind, "default": q.default,
                             "reads": sorted(q.reads) if q.reads is not None else None,
-                            "doc": q.doc.splitlines()[0]} for q in inv.available(name)],
+                            "doc": " ".join(q.doc.split("\n\n")[0].split())} for q in inv.available(name)],
             "mutants": dict(proto.mutants),
         }
     if args.json:
