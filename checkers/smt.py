@@ -29,14 +29,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import z3
 
 from checkers.bfs import Step
+from checkers.cli import EXIT_USAGE, _flag, _nonneg_int
 from model.core import Label
 
-EXIT_PROVED, EXIT_COUNTEREXAMPLE, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+EXIT_PROVED, EXIT_COUNTEREXAMPLE, EXIT_UNKNOWN = 0, 1, 3  # usage errors: checkers.cli.EXIT_USAGE (2)
 VERDICT_EXIT = {"proved": EXIT_PROVED, "counterexample": EXIT_COUNTEREXAMPLE, "unknown": EXIT_UNKNOWN}
 
 
@@ -60,9 +61,9 @@ class SymAction:
     each variable it changes (every other variable keeps its value).
 
     ``params`` are the label's fixed parameters; ``choices`` read further label parameters from a model
-    (e.g. the voters of an election), whose variables are ``choice_vars`` ranging over ``domains``.  ``rep`` marks the instances that
-    represent all the others under the model's symmetry (only they are checked in a symmetry-reduced
-    induction step)."""
+    (e.g. the voters of an election), whose variables are ``choice_vars`` ranging over ``domains``.
+    ``rep`` marks the instances that represent all the others under the model's symmetry (only they are
+    checked in a symmetry-reduced induction step)."""
 
     name: str
     params: tuple[tuple[str, Any], ...]
@@ -92,9 +93,9 @@ class SymbolicModel:
     config: Any = None
     mutant: str | None = None
     explicit: Any = None  # the explicit TransitionSystem of the same abstract model
-    encodings: dict[str, Any] = {}  # name -> invariants.raft_smt.Encoding
-    safety: list[str] = []  # the properties people care about
-    inductive: list[str] = []  # the shipped inductive invariant (safety + auxiliary)
+    encodings: ClassVar[dict[str, Any]] = {}  # name -> invariants.raft_smt.Encoding
+    safety: ClassVar[list[str]] = []  # the properties people care about
+    inductive: ClassVar[list[str]] = []  # the shipped inductive invariant (safety + auxiliary)
     symmetric: bool = True  # Inv and Next are invariant under renaming the servers
 
     def describe(self) -> dict[str, Any]:
@@ -620,7 +621,8 @@ def text(r: ProofResult, full: bool = False) -> str:
                 label = "Inv (a state satisfying the invariant)"
             lines.append(f"  {k:>3}. {label}")
             if prev is None or full:
-                lines += [f"         {var} = {json.dumps(val, separators=(', ', ': '))}" for var, val in st.state.items()]
+                lines += [f"         {var} = {json.dumps(val, separators=(', ', ': '))}"
+                          for var, val in st.state.items()]
             else:
                 lines += [f"         {x}" for x in diff_states(prev, st.state) or ["(no variable changed)"]]
             prev = st.state
@@ -654,7 +656,7 @@ def symbolic_model(protocol: str, args: argparse.Namespace) -> SymbolicModel:
         return CliqueSymbolic(cfg, args.mutant)
     except ConfigError as exc:
         name, _, rest = str(exc).partition(" ")
-        raise UsageError(f"--{name.replace('_', '-')} {rest}") from None
+        raise UsageError(f"{_flag(name)} {rest}") from None
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
 
@@ -666,16 +668,6 @@ def _positive(s: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, not {v}")
-    return v
-
-
-def _nonneg(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {v}")
     return v
 
 
@@ -711,7 +703,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--invariant", action="append", metavar="NAME",
                    help="prove this invariant (repeatable; default: the shipped inductive set); "
                         "`--list` shows the names")
-    p.add_argument("--bmc", type=_nonneg, metavar="K",
+    p.add_argument("--bmc", type=_nonneg_int, metavar="K",
                    help="bounded model checking to depth K instead of induction")
     p.add_argument("--mutant", metavar="NAME", help="a buggy variant of the abstract model (see --list)")
     p.add_argument("--timeout", type=_seconds, metavar="S", help="give the solver at most S seconds in all "
@@ -722,13 +714,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="show whole states in counterexamples")
     p.add_argument("--list", action="store_true", help="list the invariants and mutants, then exit")
     g = p.add_argument_group("raft")
-    g.add_argument("--max-log", type=_nonneg, default=2, metavar="L", help="log length bound (default 2)")
+    g.add_argument("--max-log", type=_nonneg_int, default=2, metavar="L", help="log length bound (default 2)")
     g.add_argument("--values", type=_positive, metavar="K",
                    help="client values v1..vK (default: any value, symbolically)")
     g.add_argument("--max-term", type=_positive, default=3, metavar="T",
                    help="with --bmc: keep every term <= T, as BFS does (default 3; induction ignores it)")
     g = p.add_argument_group("poa")
-    g.add_argument("--candidates", type=_nonneg, default=1, metavar="C",
+    g.add_argument("--candidates", type=_nonneg_int, default=1, metavar="C",
                    help="identities that are not signers at genesis (default 1)")
     g.add_argument("--epoch", type=_positive, default=3, metavar="E", help="epoch length (default 3)")
     g.add_argument("--threshold", choices=("majority", "two_thirds"), default="majority")
@@ -750,7 +742,7 @@ def cli_main(argv: list[str]) -> int:
         if args.list:
             for n, e in model.encodings.items():
                 enc = f" (encodes {e.encodes})" if e.encodes else ""
-                print(f"{n} [{e.role}, {e.kind}]{enc}: {e.doc.splitlines()[0]}")
+                print(f"{n} [{e.role}, {e.kind}]{enc}: {_summary(e.doc)}")
             from model.abstract_clique import MUTANTS as PM
             from model.abstract_raft import MUTANTS as RM
 
@@ -769,6 +761,12 @@ def cli_main(argv: list[str]) -> int:
         return int(exc.code or 0)
     print(dumps(r) if args.json else text(r, full=args.full))
     return VERDICT_EXIT[r.verdict]
+
+
+def _summary(doc: str) -> str:
+    """A docstring's first paragraph on one line, as ``refmodel list`` shows invariants (docstrings wrap
+    mid-sentence)."""
+    return " ".join(doc.split("\n\n")[0].split())
 
 
 def _cli_lemmas(args: argparse.Namespace) -> int:
