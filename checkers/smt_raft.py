@@ -217,7 +217,7 @@ class RaftSymbolic(SymbolicModel):
         guard = [S.role[i] == CANDIDATE, self._is_quorum(q)]
         upd: dict[tuple, Any] = {}
         for j in range(self.n):
-            term_j, role_j, vf_j = self._update_term(S, j, t)
+            _, role_j, vf_j = self._update_term(S, j, t)
             log_ok = z3.Or(last_term(S, i) > last_term(S, j),
                            z3.And(last_term(S, i) == last_term(S, j), S.len[i] >= S.len[j]))
             grant = [S.term[j] <= t]

@@ -323,7 +323,8 @@ MUTANTS: dict[str, AbstractMutant] = {m.name: m for m in (
     AbstractMutant("no_vote_reset_at_epoch", "votes and tallies survive checkpoints",
                    replace(DEFAULT_RULES, reset_votes_at_checkpoint=lambda cfg: False)),
     AbstractMutant("recents_reset_at_checkpoint", "a snapshot rebuilt at a checkpoint forgets its recent "
-                   "sealers (go-ethereum issue 17593)", replace(DEFAULT_RULES, reset_recents_at_checkpoint=lambda cfg: True)),
+                   "sealers (go-ethereum issue 17593)",
+                   replace(DEFAULT_RULES, reset_recents_at_checkpoint=lambda cfg: True)),
     AbstractMutant("keep_votes_of_dropped_signer", "the votes a dropped signer cast keep counting",
                    replace(DEFAULT_RULES, discard_votes_of_dropped=lambda cfg: False)),
 )}

@@ -41,7 +41,7 @@ def test_election_safety_alone_gives_a_cti(capsys):
     assert code == 1 and d["verdict"] == "counterexample"
     c = d["counterexample"]
     assert c["kind"] == "cti" and c["violated"] == ["election_safety"] and c["length"] == 1
-    assert [s["action"] for s in c["trace"]][0] == "Inv" and c["trace"][1]["label"]["name"] == "BecomeLeader"
+    assert c["trace"][0]["action"] == "Inv" and c["trace"][1]["label"]["name"] == "BecomeLeader"
     post = c["trace"][1]["state"]
     assert set(post) == {"currentTerm", "state", "votedFor", "log", "commitIndex"}
     leaders = [s for s, role in post["state"].items() if role == "Leader"]

@@ -94,7 +94,8 @@ def test_each_conjunct_is_needed_or_implied(dropped):
 
 def test_auxiliary_invariants_hold_on_every_reachable_state():
     """The strengthening is true of the model, not just consistent: BFS checks the plain twins."""
-    for cfg in (AbstractRaftConfig(servers=3, max_term=3, max_log=2), AbstractRaftConfig(servers=2, max_term=4, max_log=2)):
+    for cfg in (AbstractRaftConfig(servers=3, max_term=3, max_log=2),
+                AbstractRaftConfig(servers=2, max_term=4, max_log=2)):
         r = check(build(cfg).engine(), props(), symmetry=True)
         assert r.verdict == "pass" and r.distinct_states > 900
 
