@@ -30,6 +30,27 @@ class UnknownMutant(LookupError):
     pass
 
 
+@dataclass(frozen=True)
+class Mutant:
+    """A named bug: what it does, in one line, and the bundle of rule functions (the model's ``Rules``, with
+    one rule replaced) that it runs."""
+
+    name: str
+    description: str
+    rules: Any
+
+
+def build_model(model_class: Callable[..., Any], mutants: Mapping[str, Mutant], protocol: str, config: Any,
+                mutant: str | None) -> Any:
+    """``model_class(config)``, or with ``mutant``'s rules if one is named (:class:`UnknownMutant` if it is not
+    one of ``mutants``)."""
+    if mutant is None:
+        return model_class(config)
+    if mutant not in mutants:
+        raise UnknownMutant(f"unknown {protocol} mutant '{mutant}' (known: {', '.join(sorted(mutants))})")
+    return model_class(config, mutants[mutant].rules, mutant)
+
+
 def available_protocols() -> list[str]:
     out = []
     for name, module in PROTOCOL_MODULES.items():

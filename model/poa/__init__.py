@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model import ProtocolInfo, UnknownMutant
+from model import ProtocolInfo, build_model
 from model.poa.actions import Poa
 from model.poa.config import PoaConfig
 from model.poa.mutants import MUTANTS
@@ -10,11 +10,7 @@ from model.poa.mutants import MUTANTS
 
 def build(config: PoaConfig, mutant: str | None = None) -> Poa:
     """The Clique model for ``config``, running ``mutant``'s rules if one is named."""
-    if mutant is None:
-        return Poa(config)
-    if mutant not in MUTANTS:
-        raise UnknownMutant(f"unknown poa mutant '{mutant}' (known: {', '.join(sorted(MUTANTS))})")
-    return Poa(config, MUTANTS[mutant].rules, mutant)
+    return build_model(Poa, MUTANTS, "poa", config, mutant)
 
 
 PROTOCOL = ProtocolInfo(

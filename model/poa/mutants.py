@@ -9,9 +9,9 @@ shortest counterexample), by go-ethereum's voting vectors (which scenarios misma
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 
-from model.poa.rules import Rules, Snapshot, is_checkpoint, replace_rules
+from model import Mutant
+from model.poa.rules import Snapshot, is_checkpoint, replace_rules
 
 
 def no_recency_check(snap: Snapshot, sealer: Hashable) -> str | None:
@@ -47,15 +47,6 @@ def recents_reset_at_checkpoint(epoch: int, snap: Snapshot, number: int, sealer:
 def keep_votes_of_dropped_signer(snap: Snapshot, signer: Hashable) -> Snapshot:
     """discard_votes_of that keeps the votes a dropped signer cast."""
     return snap  # BUG: a dropped signer's votes still count
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """A named bug: the rules it runs."""
-
-    name: str
-    description: str
-    rules: Rules
 
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (

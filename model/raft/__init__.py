@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model import ProtocolInfo, UnknownMutant
+from model import ProtocolInfo, build_model
 from model.raft.actions import Raft
 from model.raft.config import RaftConfig
 from model.raft.mutants import MUTANTS
@@ -10,11 +10,7 @@ from model.raft.mutants import MUTANTS
 
 def build(config: RaftConfig, mutant: str | None = None) -> Raft:
     """The Raft model for ``config``, running ``mutant``'s rules if one is named."""
-    if mutant is None:
-        return Raft(config)
-    if mutant not in MUTANTS:
-        raise UnknownMutant(f"unknown raft mutant '{mutant}' (known: {', '.join(sorted(MUTANTS))})")
-    return Raft(config, MUTANTS[mutant].rules, mutant)
+    return build_model(Raft, MUTANTS, "raft", config, mutant)
 
 
 PROTOCOL = ProtocolInfo(

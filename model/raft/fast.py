@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from model.core import Engine, Interner, Label, LabelTable, Permutation, Sid, hidden
+from model.core import Engine, Interner, Label, LabelTable, Sid, hidden
 from model.raft.actions import ACTION_NAMES, MessageView, Raft, receive_label
 from model.raft.state import (
     Bag,

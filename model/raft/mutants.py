@@ -8,12 +8,11 @@ name the invariant each one breaks and the length of the shortest counterexample
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
+from model import Mutant
 from model.raft.actions import (
     Handled,
-    Rules,
     advance_commit_index,
     become_leader,
     candidate_log_ok,
@@ -56,15 +55,6 @@ def no_step_down_update_term(cfg: RaftConfig, i: int, j: int, sv: ServerVars, m:
     if m.mterm <= sv.currentTerm:
         return None
     return Handled(sv._replace(currentTerm=m.mterm, votedFor=NIL), consume=False, reply=None)  # BUG: state kept
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """A named bug: the rules it runs, and what it is expected to break."""
-
-    name: str
-    description: str
-    rules: Rules
 
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (
