@@ -83,7 +83,7 @@ def test_smaller_configs_do_not_show_the_raft_mutants():
 @pytest.mark.slow
 def test_raft_figure8_mutant_bfs_and_bmc_agree():
     """commit_old_term_by_count (the Raft paper's Figure 8) needs 3 servers and 5 terms: 14 steps.  BFS
-    takes 3 s; BMC about 7 minutes (its UNSAT depths 11-13 dominate), hence slow."""
+    takes 3 s; BMC 4 to 7 minutes on a 2-core machine (its UNSAT depths 11-13 dominate), hence slow."""
     cfg = AR.AbstractRaftConfig(servers=3, max_term=5, max_log=1, values=1)
     mutant = "commit_old_term_by_count"
     assert cross_check(AR.build(cfg, mutant), RaftSymbolic(cfg, mutant, values=1), raft_smt) == (

@@ -36,9 +36,12 @@ def test_shipped_set_is_inductive_for_3_servers():
     assert len(r.obligations) == 8  # Init, then one representative of each of the 7 action families
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("n,L", [(4, 2), (5, 2), (3, 3), (4, 3)])
+@pytest.mark.parametrize("n,L", [(4, 2), (3, 3), (4, 3),
+                                 # 5 servers, L = 2: CI proves it through the CLI (tests/test_smt_cli.py)
+                                 pytest.param(5, 2, marks=pytest.mark.slow)])
 def test_shipped_set_is_inductive_larger(n, L):
+    """The issue's acceptance: the shipped set is inductive for 3, 4 and 5 servers, logs of 2 or more
+    (a few seconds each; benchmarks/smt_times.py times larger clusters)."""
     assert prove(RaftSymbolic(AbstractRaftConfig(servers=n, max_log=L))).verdict == "proved"
 
 
