@@ -310,8 +310,17 @@ USAGE = """refmodel <command> [options]
 commands:
   check [SPEC ...]            run spec files (default: every specs/*.toml), compare with expectations
   check <protocol> [options]  model-check a protocol with explicit bounds (see `refmodel check raft -h`)
+  simulate <protocol> [options]
+                              random walks within the bounds, reproducible by --seed
+  prove raft|poa|quorum [options]
+                              Z3: inductive proofs, bounded model checking (--bmc K), quorum lemmas
+  replay FILE.itf.json        check that every step of an ITF trace is a transition of the model
+  graph-stats <protocol> [options] | FILE
+                              state-graph statistics (nodes, edges, SCCs, deadlocks, states per level)
+  poa replay FILE             replay go-ethereum's Clique voting scenarios through the model's rules
   list [models|invariants|mutants]
                               what can be checked
+  (each command has -h)
 
 exit codes: 0 pass, 1 violation (or a spec not as expected), 2 usage or input error, 3 incomplete
 """
