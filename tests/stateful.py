@@ -136,3 +136,22 @@ def machine_for(system: Any, properties: Sequence[Property], runs: Runs | None =
         setattr(ModelMachine, "invariant_" + p.name.replace(".", "_"), make_invariant(p))
     ModelMachine.__name__ = f"{system.protocol.capitalize()}Machine"
     return ModelMachine
+
+
+def hunt(system: Any, properties: Sequence[Property], invariant_name: str, bound: int, max_examples: int = 300,
+         steps: int = 60) -> list[str]:
+    """Run the machine of ``system`` (a mutant) until Hypothesis finds a violation of ``invariant_name``; check
+    that the shrunk run has at most ``bound`` steps, and return it."""
+    import re
+
+    import pytest
+    from hypothesis import settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    runs = Runs()
+    with pytest.raises(AssertionError, match=re.escape(invariant_name)):
+        run_state_machine_as_test(machine_for(system, properties, runs),
+                                  settings=settings(settings(), max_examples=max_examples, stateful_step_count=steps))
+    assert len(runs.last_run) <= bound, runs.last_run  # the shrunk run is short
+    return runs.last_run
+

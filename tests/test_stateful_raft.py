@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
-from stateful import Runs, machine_for
+from stateful import Runs, hunt, machine_for
 
 import invariants
 from model.raft import build
@@ -31,15 +31,11 @@ HUNTS = {
     "vote_twice": (RaftConfig(servers=2, max_term=2, max_log=0, max_msg_count=1, max_msgs=1),
                    "raft.election_safety", 20),
     "minority_quorum": (RaftConfig(servers=2, max_term=2, max_log=0, max_msg_count=1, max_msgs=1),
-                        "raft.election_safety", 14),
+                        "raft.election_safety", 16),  # shrinks to 14 or 15 steps, depending on what ran before
 }
 
 
 @pytest.mark.parametrize("mutant", sorted(HUNTS))
 def test_hypothesis_finds_mutant(mutant):
     cfg, inv, bound = HUNTS[mutant]
-    runs = Runs()
-    machine = machine_for(build(cfg, mutant), PROPS, runs)
-    with pytest.raises(AssertionError, match=inv.replace(".", r"\.")):
-        run_state_machine_as_test(machine, settings=settings(settings(), max_examples=300, stateful_step_count=60))
-    assert len(runs.last_run) <= bound, runs.last_run  # the shrunk run is short
+    hunt(build(cfg, mutant), PROPS, inv, bound)
