@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -53,24 +53,24 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                         "nothing when stderr is not a terminal), none (off), or a JSON line every 2 s (jsonl)")
 
 
-def _nonneg_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {v}")
-    return v
+def number_arg(cast: type, low: float, *, strict: bool = False) -> Callable[[str], Any]:
+    """An argparse type: ``cast(s)`` (int or float), at least ``low`` (more than ``low`` if ``strict``)."""
+    kind = "an integer" if cast is int else "a number"
+
+    def parse(s: str) -> Any:
+        try:
+            v = cast(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {kind}: {s!r}") from None
+        if v < low or (strict and v == low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, not {v}")
+        return v
+
+    return parse
 
 
-def _nonneg_float(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {v}")
-    return v
+_nonneg_int = number_arg(int, 0)
+_nonneg_float = number_arg(float, 0)
 
 
 def protocol_parser(proto: Any, prog: str, run_options: bool = True) -> argparse.ArgumentParser:

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import z3
 
 from checkers.bfs import Step
-from checkers.cli import EXIT_USAGE, _flag, _nonneg_int
+from checkers.cli import EXIT_USAGE, _flag, _nonneg_int, number_arg
 from model.core import Label
 
 EXIT_PROVED, EXIT_COUNTEREXAMPLE, EXIT_UNKNOWN = 0, 1, 3  # usage errors: checkers.cli.EXIT_USAGE (2)
@@ -661,24 +661,8 @@ def symbolic_model(protocol: str, args: argparse.Namespace) -> SymbolicModel:
         raise UsageError(str(exc.args[0])) from None
 
 
-def _positive(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {v}")
-    return v
-
-
-def _seconds(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {s!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {v}")
-    return v
+_positive = number_arg(int, 1)
+_seconds = number_arg(float, 0, strict=True)
 
 
 class _Parser(argparse.ArgumentParser):
