@@ -39,7 +39,7 @@ def main() -> None:
     ap.add_argument("--max-states", type=int, default=20_000_000, help="distinct states per mutant")
     args = ap.parse_args()
     exe = shutil.which("refmodel")
-    cmd = [exe] if exe else [sys.executable, "-m", "checkers.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "refmodel.checkers.cli"]
     for mutant, flags in CASES:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd + ["check", "raft", *flags, "--symmetry", "--mutant", mutant,

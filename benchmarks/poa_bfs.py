@@ -32,7 +32,7 @@ ACCEPTANCE = ("s3_c1_h6_loss_offline", ["--signers", "3", "--candidates", "1", "
 
 def refmodel_cmd() -> list[str]:
     exe = shutil.which("refmodel")
-    return [exe] if exe else [sys.executable, "-m", "checkers.cli"]
+    return [exe] if exe else [sys.executable, "-m", "refmodel.checkers.cli"]
 
 
 def run(name: str, flags: list[str]) -> dict:

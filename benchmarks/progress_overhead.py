@@ -27,7 +27,7 @@ FLAGS = ["check", "raft", "--servers", "3", "--max-term", "2", "--max-log", "0",
 
 def refmodel() -> list[str]:
     exe = shutil.which("refmodel")
-    return [exe] if exe else [sys.executable, "-m", "checkers.cli"]
+    return [exe] if exe else [sys.executable, "-m", "refmodel.checkers.cli"]
 
 
 def run(progress: bool) -> tuple[float, list[float]]:

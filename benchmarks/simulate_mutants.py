@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--only", help="substring of the case names to run")
     args = ap.parse_args()
     exe = shutil.which("refmodel")
-    cmd = [exe] if exe else [sys.executable, "-m", "checkers.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "refmodel.checkers.cli"]
     for name, (proto, mutant, bounds, steps) in CASES.items():
         if args.only and args.only not in name:
             continue

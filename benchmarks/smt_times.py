@@ -46,17 +46,17 @@ def command(protocol: str, n: int, max_log: int, symmetry: bool, depth: int | No
 
 
 def _prove(protocol: str, n: int, max_log: int, symmetry: bool, depth: int | None, queue: mp.Queue) -> None:
-    from checkers.smt import bmc, prove
+    from refmodel.checkers.smt import bmc, prove
 
     if protocol == "raft":
-        from checkers.smt_raft import RaftSymbolic
-        from model.abstract_raft import AbstractRaftConfig
+        from refmodel.checkers.smt_raft import RaftSymbolic
+        from refmodel.model.abstract_raft import AbstractRaftConfig
 
         values = 1 if depth is not None else None  # as `refmodel prove --bmc` (one value, terms <= 3)
         model = RaftSymbolic(AbstractRaftConfig(servers=n, max_log=max_log), values=values)
     else:
-        from checkers.smt_clique import CliqueSymbolic
-        from model.abstract_clique import AbstractCliqueConfig
+        from refmodel.checkers.smt_clique import CliqueSymbolic
+        from refmodel.model.abstract_clique import AbstractCliqueConfig
 
         model = CliqueSymbolic(AbstractCliqueConfig(signers=n, candidates=1))
     if depth is None:

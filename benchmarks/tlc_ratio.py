@@ -34,7 +34,7 @@ CONFIGS = [
 
 def refmodel_cmd() -> list[str]:
     exe = shutil.which("refmodel")
-    return [exe] if exe else [sys.executable, "-m", "checkers.cli"]
+    return [exe] if exe else [sys.executable, "-m", "refmodel.checkers.cli"]
 
 
 def run_once(flags: list[str]) -> tuple[float, int, dict]:

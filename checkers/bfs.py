@@ -22,8 +22,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from invariants import Property
-from model.core import Engine, Label, Sid
+from refmodel.invariants import Property
+from refmodel.model.core import Engine, Label, Sid
 
 #: How many states to expand between looks at the clock (time limit, progress).
 CLOCK_EVERY = 512
@@ -341,7 +341,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     elapsed = time.perf_counter() - t0
     g = None
     if graph:
-        from checkers.graph import build_graph
+        from refmodel.checkers.graph import build_graph
 
         g = build_graph(engine, states, parent, via, edges)
     return CheckResult(

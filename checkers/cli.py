@@ -95,7 +95,7 @@ def protocol_parser(proto: Any, prog: str, run_options: bool = True) -> argparse
 
 
 def build_config(proto: Any, values: dict[str, Any]) -> Any:
-    from model.core import ConfigError
+    from refmodel.model.core import ConfigError
 
     try:
         return proto.config_class(**values)
@@ -107,9 +107,9 @@ def build_config(proto: Any, values: dict[str, Any]) -> Any:
 def run_check(proto: Any, config: Any, *, invariants: list[str] | None, mutant: str | None, symmetry: bool,
               limits: Any, graph: bool = False, progress: str = "off") -> tuple[Any, Any]:
     """Build the model and properties, run the BFS checker; return the model and the result."""
-    import invariants as inv
-    from checkers.bfs import check
-    from model import UnknownMutant
+    import refmodel.invariants as inv
+    from refmodel.checkers.bfs import check
+    from refmodel.model import UnknownMutant
 
     try:
         system = proto.build(config, mutant)
@@ -143,8 +143,8 @@ def _progress(mode: str) -> Any:
 
 
 def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
-    from checkers.bfs import Limits
-    from model import UnknownProtocol, protocol
+    from refmodel.checkers.bfs import Limits
+    from refmodel.model import UnknownProtocol, protocol
 
     try:
         proto = protocol(name)
@@ -154,7 +154,7 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
     config = build_config(proto, {f.name: getattr(args, f.name) for f in fields(proto.config_class)})
     limits = Limits(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit)
     if args.graph:
-        from checkers.graph import GRAPH_FORMATS
+        from refmodel.checkers.graph import GRAPH_FORMATS
 
         if not args.graph.lower().endswith(GRAPH_FORMATS):
             raise InputError(f"--graph file must end in {', '.join(GRAPH_FORMATS)}: {args.graph}")
@@ -167,11 +167,11 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
     if args.progress == "auto" and sys.stderr.isatty():
         sys.stderr.write("\r\x1b[K")
     write_outputs(system, result, graph=args.graph, itf=args.itf, html=args.html)
-    from checkers import report
+    from refmodel.checkers import report
 
     stats = None
     if args.stats:
-        from checkers.graph import graph_stats
+        from refmodel.checkers.graph import graph_stats
 
         stats = graph_stats(result.graph)
     if args.json:
@@ -182,7 +182,7 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
     else:
         print(report.text(result, full=args.full))
         if stats is not None:
-            from checkers.graph import stats_text
+            from refmodel.checkers.graph import stats_text
 
             print(stats_text(stats))
     return VERDICT_EXIT[result.verdict]
@@ -192,18 +192,18 @@ def write_outputs(system: Any, result: Any, *, graph: str | None = None, itf: st
                   html: str | None = None) -> None:
     """Write the files a check was asked for (graph, ITF counterexample, HTML report)."""
     if graph:
-        from checkers.graph import write_graph
+        from refmodel.checkers.graph import write_graph
 
         write_graph(result.graph, graph)
     if itf:
         if result.violation is None:
             print(f"refmodel: note: no counterexample, so no ITF trace written to {itf}", file=sys.stderr)
         else:
-            from checkers.itf import write_violation
+            from refmodel.checkers.itf import write_violation
 
             write_violation(result, system, itf)
     if html:
-        from checkers.html import write_html
+        from refmodel.checkers.html import write_html
 
         write_html(result, system, html)
 
@@ -212,9 +212,9 @@ def write_outputs(system: Any, result: Any, *, graph: str | None = None, itf: st
 
 
 def cmd_check_specs(argv: Sequence[str]) -> int:
-    from checkers.bfs import Limits
-    from checkers.spec import SpecError, compare, discover, load_spec
-    from model import protocol
+    from refmodel.checkers.bfs import Limits
+    from refmodel.checkers.spec import SpecError, compare, discover, load_spec
+    from refmodel.model import protocol
 
     p = argparse.ArgumentParser(
         prog="refmodel check",
@@ -239,7 +239,7 @@ def cmd_check_specs(argv: Sequence[str]) -> int:
         diffs = compare(spec, result)
         all_ok &= not diffs
         if args.json:
-            from checkers import report
+            from refmodel.checkers import report
 
             out.append({"spec": spec.name, "file": str(spec.path), "expected": spec.expect, "ok": not diffs,
                         "differences": diffs, "result": report.to_json(result)})
@@ -263,8 +263,8 @@ def cmd_check_specs(argv: Sequence[str]) -> int:
 
 
 def cmd_list(argv: Sequence[str]) -> int:
-    import invariants as inv
-    from model import available_protocols, protocol
+    import refmodel.invariants as inv
+    from refmodel.model import available_protocols, protocol
 
     p = argparse.ArgumentParser(prog="refmodel list", description="List models, invariants and mutants.")
     p.add_argument("what", nargs="?", choices=("models", "invariants", "mutants", "all"), default="all")
@@ -328,11 +328,11 @@ exit codes: 0 pass, 1 violation (or a spec not as expected), 2 usage or input er
 #: sub-commands beyond `check`: a function, or "module:function" imported on use (other modules add theirs)
 COMMANDS: dict[str, Any] = {
     "list": cmd_list,
-    "poa": "checkers.poa_cli:main",  # refmodel poa replay FILE
-    "prove": "checkers.smt:cli_main",  # refmodel prove raft|poa
-    "simulate": "checkers.simulate:cli_main",  # refmodel simulate raft|poa
-    "replay": "checkers.itf:cli_main",  # refmodel replay FILE.itf.json
-    "graph-stats": "checkers.graph:cli_main",  # refmodel graph-stats raft ...
+    "poa": "refmodel.checkers.poa_cli:main",  # refmodel poa replay FILE
+    "prove": "refmodel.checkers.smt:cli_main",  # refmodel prove raft|poa
+    "simulate": "refmodel.checkers.simulate:cli_main",  # refmodel simulate raft|poa
+    "replay": "refmodel.checkers.itf:cli_main",  # refmodel replay FILE.itf.json
+    "graph-stats": "refmodel.checkers.graph:cli_main",  # refmodel graph-stats raft ...
 }
 
 
@@ -351,7 +351,7 @@ def _command(name: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from model import PROTOCOL_MODULES
+    from refmodel.model import PROTOCOL_MODULES
 
     try:
         if not argv or argv[0] in ("-h", "--help"):

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from model.core import Engine
+from refmodel.model.core import Engine
 
 GRAPH_FORMATS = (".graphml", ".dot", ".json")
 
@@ -108,10 +108,10 @@ def cli_main(argv: list[str]) -> int:
     """``refmodel graph-stats <protocol> [check options]`` or ``refmodel graph-stats FILE`` (.graphml/.json)."""
     import sys
 
-    from model import PROTOCOL_MODULES
+    from refmodel.model import PROTOCOL_MODULES
 
     if argv and argv[0] in PROTOCOL_MODULES:
-        from checkers.cli import main
+        from refmodel.checkers.cli import main
 
         return main(["check", argv[0], *argv[1:], "--stats"])
     import argparse

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from checkers.report import coverage, diff_states, to_json
+from refmodel.checkers.report import coverage, diff_states, to_json
 
 
 def msc_data(result: Any, system: Any) -> dict[str, Any] | None:

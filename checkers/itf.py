@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.core import Record
+from refmodel.model.core import Record
 
 ITF_URL = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 
@@ -150,8 +150,8 @@ def load(path: str | Path) -> dict[str, Any]:
 
 def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any] | None = None) -> ReplayResult:
     """Check that every step of an ITF trace is a transition of the model named in its ``#meta``."""
-    from model import UnknownMutant, UnknownProtocol, protocol
-    from model.core import ConfigError
+    from refmodel.model import UnknownMutant, UnknownProtocol, protocol
+    from refmodel.model.core import ConfigError
 
     meta = doc["#meta"]
     try:
@@ -161,7 +161,7 @@ def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any
     except (UnknownProtocol, UnknownMutant, ConfigError, TypeError) as exc:
         raise ITFError(f"{path}: #meta does not describe a model: {exc}") from None
     if invariants is None:
-        import invariants as inv
+        import refmodel.invariants as inv
 
         names = [meta["invariant"]] if meta.get("invariant") else None
         invariants = inv.resolve(proto.name, names) if names else inv.defaults(proto.name)
@@ -232,7 +232,7 @@ def cli_main(argv: Sequence[str]) -> int:
         doc = load(args.file)
         props = None
         if args.invariant:
-            import invariants as inv
+            import refmodel.invariants as inv
 
             props = inv.resolve(doc["#meta"]["protocol"], args.invariant)
         res = replay(doc, path=args.file, invariants=props)

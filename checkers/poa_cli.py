@@ -51,8 +51,8 @@ def cmd_replay(argv: Sequence[str]) -> int:
     p.add_argument("--mutant", metavar="NAME", help="replay with a mutant's rules (see `refmodel list mutants`)")
     args = p.parse_args(argv)
 
-    from model.poa.mutants import MUTANTS
-    from model.poa.replay import ScenarioError, replay_all
+    from refmodel.model.poa.mutants import MUTANTS
+    from refmodel.model.poa.replay import ScenarioError, replay_all
 
     if args.mutant is not None and args.mutant not in MUTANTS:
         return _fail(f"unknown poa mutant '{args.mutant}' (known: {', '.join(sorted(MUTANTS))})")

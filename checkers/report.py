@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from model.core import Label
+from refmodel.model.core import Label
 
 
 def param_json(v: Any) -> Any:

@@ -29,9 +29,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from checkers.bfs import Step, Violation, _config_dict, _StateChecker, _StepChecker
-from invariants import Property
-from model.core import Engine, Sid
+from refmodel.checkers.bfs import Step, Violation, _config_dict, _StateChecker, _StepChecker
+from refmodel.invariants import Property
+from refmodel.model.core import Engine, Sid
 
 
 @dataclass
@@ -173,7 +173,7 @@ def _violation(engine: Engine, prop: Property, path: list[tuple[int, Hashable]])
 
 
 def to_json(r: SimResult) -> dict[str, Any]:
-    from checkers.report import label_json
+    from refmodel.checkers.report import label_json
 
     out: dict[str, Any] = {
         "verdict": r.verdict, "protocol": r.protocol, "config": r.config, "mutant": r.mutant,
@@ -194,7 +194,7 @@ def to_json(r: SimResult) -> dict[str, Any]:
 
 
 def text(r: SimResult, full: bool = False) -> str:
-    from checkers.report import counterexample_text
+    from refmodel.checkers.report import counterexample_text
 
     cfg = ", ".join(f"{k}={v}" for k, v in r.config.items())
     lines = [
@@ -221,14 +221,14 @@ def cli_main(argv: Sequence[str]) -> int:
     import sys
     from dataclasses import fields
 
-    from checkers.cli import EXIT_USAGE, InputError, _nonneg_int, build_config, protocol_parser
-    from model import PROTOCOL_MODULES, UnknownMutant, UnknownProtocol, protocol
+    from refmodel.checkers.cli import EXIT_USAGE, InputError, _nonneg_int, build_config, protocol_parser
+    from refmodel.model import PROTOCOL_MODULES, UnknownMutant, UnknownProtocol, protocol
 
     if not argv or argv[0] not in PROTOCOL_MODULES:
         print("usage: refmodel simulate <protocol> [bounds] --runs R --steps S --seed X [--mutant M] [--json]\n"
               f"protocols: {', '.join(PROTOCOL_MODULES)}", file=sys.stderr)
         return 0 if argv and argv[0] in ("-h", "--help") else EXIT_USAGE
-    import invariants as inv
+    import refmodel.invariants as inv
 
     try:
         proto = protocol(argv[0])
@@ -260,7 +260,7 @@ def cli_main(argv: Sequence[str]) -> int:
     if args.itf:
         from pathlib import Path
 
-        from checkers.itf import trace_document
+        from refmodel.checkers.itf import trace_document
 
         trace = result.violation.trace if result.violation else result.last_trace
         desc = (f"simulation seed {args.seed}: counterexample to {result.violation.invariant}" if result.violation

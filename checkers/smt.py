@@ -33,9 +33,9 @@ from typing import Any, ClassVar
 
 import z3
 
-from checkers.bfs import Step
-from checkers.cli import EXIT_USAGE, _flag, _nonneg_int, number_arg
-from model.core import Label
+from refmodel.checkers.bfs import Step
+from refmodel.checkers.cli import EXIT_USAGE, _flag, _nonneg_int, number_arg
+from refmodel.model.core import Label
 
 EXIT_PROVED, EXIT_COUNTEREXAMPLE, EXIT_UNKNOWN = 0, 1, 3  # usage errors: checkers.cli.EXIT_USAGE (2)
 VERDICT_EXIT = {"proved": EXIT_PROVED, "counterexample": EXIT_COUNTEREXAMPLE, "unknown": EXIT_UNKNOWN}
@@ -558,7 +558,7 @@ def _cfg_json(cfg: Any) -> Any:
 
 
 def to_json(r: ProofResult) -> dict[str, Any]:
-    from checkers.report import label_json
+    from refmodel.checkers.report import label_json
 
     out: dict[str, Any] = {
         "verdict": r.verdict, "method": r.method, "protocol": r.protocol, "config": r.config,
@@ -592,7 +592,7 @@ def dumps(r: ProofResult) -> str:
 
 
 def text(r: ProofResult, full: bool = False) -> str:
-    from checkers.report import diff_states
+    from refmodel.checkers.report import diff_states
 
     cfg = ", ".join(f"{k}={v}" for k, v in r.config.items())
     what = "inductive invariant" if r.method == "induction" else f"bounded model check to depth {r.depth}"
@@ -637,18 +637,18 @@ def text(r: ProofResult, full: bool = False) -> str:
 
 def symbolic_model(protocol: str, args: argparse.Namespace) -> SymbolicModel:
     """The symbolic model named on the command line."""
-    from model.core import ConfigError
+    from refmodel.model.core import ConfigError
 
     try:
         if protocol == "raft":
-            from checkers.smt_raft import RaftSymbolic
-            from model.abstract_raft import AbstractRaftConfig
+            from refmodel.checkers.smt_raft import RaftSymbolic
+            from refmodel.model.abstract_raft import AbstractRaftConfig
 
             cfg = AbstractRaftConfig(servers=args.servers, max_log=args.max_log, values=args.values or 1,
                                      max_term=args.max_term)
             return RaftSymbolic(cfg, args.mutant, values=args.values)
-        from checkers.smt_clique import CliqueSymbolic
-        from model.abstract_clique import AbstractCliqueConfig
+        from refmodel.checkers.smt_clique import CliqueSymbolic
+        from refmodel.model.abstract_clique import AbstractCliqueConfig
 
         cfg = AbstractCliqueConfig(signers=args.servers, candidates=args.candidates, epoch=args.epoch,
                                    threshold=args.threshold, proposer_rule=args.proposer_rule,
@@ -727,8 +727,8 @@ def cli_main(argv: list[str]) -> int:
             for n, e in model.encodings.items():
                 enc = f" (encodes {e.encodes})" if e.encodes else ""
                 print(f"{n} [{e.role}, {e.kind}]{enc}: {_summary(e.doc)}")
-            from model.abstract_clique import MUTANTS as PM
-            from model.abstract_raft import MUTANTS as RM
+            from refmodel.model.abstract_clique import MUTANTS as PM
+            from refmodel.model.abstract_raft import MUTANTS as RM
 
             for name, m in (RM if args.protocol == "raft" else PM).items():
                 print(f"mutant {name}: {m.description}")

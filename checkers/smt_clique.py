@@ -13,10 +13,10 @@ from typing import Any
 
 import z3
 
-from checkers.smt import SymAction, SymbolicModel, SymState
-from invariants import poa_smt as E
-from invariants.poa_smt import ADD, DROP, NONE
-from model.abstract_clique import (
+from refmodel.checkers.smt import SymAction, SymbolicModel, SymState
+from refmodel.invariants import poa_smt as E
+from refmodel.invariants.poa_smt import ADD, DROP, NONE
+from refmodel.model.abstract_clique import (
     MUTANTS,
     AbstractCliqueConfig,
     CliqueState,

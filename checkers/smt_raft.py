@@ -17,12 +17,12 @@ from typing import Any
 
 import z3
 
-from checkers.smt import SymAction, SymbolicModel, SymState
-from invariants import raft_smt as E
-from invariants.raft_smt import CANDIDATE, FOLLOWER, LEADER, NIL
-from model.abstract_raft import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, ValueName, build
-from model.core import Sid
-from model.raft.state import Entry
+from refmodel.checkers.smt import SymAction, SymbolicModel, SymState
+from refmodel.invariants import raft_smt as E
+from refmodel.invariants.raft_smt import CANDIDATE, FOLLOWER, LEADER, NIL
+from refmodel.model.abstract_raft import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, ValueName, build
+from refmodel.model.core import Sid
+from refmodel.model.raft.state import Entry
 
 ROLE_NAMES = {FOLLOWER: "Follower", CANDIDATE: "Candidate", LEADER: "Leader"}
 ROLE_CODES = {v: k for k, v in ROLE_NAMES.items()}

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from model.core import ConfigError
+from refmodel.model.core import ConfigError
 
 VERDICTS = ("pass", "violation", "incomplete")
 _TOP = {"name", "description", "protocol", "symmetry", "invariants", "mutant", "bounds", "limits", "expect"}
@@ -75,7 +75,7 @@ def _line_of(text: str, key: str, section: str | None = None) -> int | None:
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate one spec file (raises :class:`SpecError`)."""
-    from model import UnknownProtocol, protocol
+    from refmodel.model import UnknownProtocol, protocol
 
     path = Path(path)
     try:

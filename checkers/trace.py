@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.core import Label, TransitionSystem
+from refmodel.model.core import Label, TransitionSystem
 
 
 class ReplayError(ValueError):

@@ -111,9 +111,9 @@ def transition_property(protocol: str | None = None, *, reads: Iterable[str] | N
 def load(module: str) -> None:
     """Import ``invariants.<module>`` so that its properties register."""
     try:
-        importlib.import_module(f"invariants.{module}")
+        importlib.import_module(f"refmodel.invariants.{module}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"invariants.{module}":
+        if exc.name == f"refmodel.invariants.{module}":
             raise UnknownProperty(f"no module invariants/{module}.py") from None
         raise
 
@@ -126,7 +126,7 @@ def available(protocol: str) -> list[Property]:
 
 def load_all() -> None:
     """Import every module in the invariants package (users may add their own)."""
-    import invariants
+    from refmodel import invariants
 
     for info in pkgutil.iter_modules(invariants.__path__):
         if not info.name.startswith("_"):
@@ -150,7 +150,7 @@ def resolve(protocol: str, names: Iterable[str]) -> list[Property]:
             load(module)
         prop = REGISTRY.get(qualified)
         if prop is None:
-            mod = importlib.import_module(f"invariants.{module}")
+            mod = importlib.import_module(f"refmodel.invariants.{module}")
             fn = getattr(mod, func, None)
             if not callable(fn):
                 known = ", ".join(p.name for p in available(protocol)) or "none"

@@ -15,10 +15,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from invariants import Fail, invariant
-from model.poa.config import PoaConfig
-from model.poa.rules import DIFF_IN_TURN, DIFF_NO_TURN, is_checkpoint, passes_threshold, signer_limit
-from model.poa.state import Chain, PoaState, make_identities
+from refmodel.invariants import Fail, invariant
+from refmodel.model.poa.config import PoaConfig
+from refmodel.model.poa.rules import DIFF_IN_TURN, DIFF_NO_TURN, is_checkpoint, passes_threshold, signer_limit
+from refmodel.model.poa.state import Chain, PoaState, make_identities
 
 _MEMO_CAP = 1 << 20
 

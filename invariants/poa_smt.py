@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from invariants.raft_smt import Encoding, _encoding, _z3
+from refmodel.invariants.raft_smt import Encoding, _encoding, _z3
 
 ADD, DROP, NONE = 1, 2, -1
 

@@ -6,10 +6,10 @@ itself records: server i has committed the entries ``log[i][1..commitIndex[i]]``
 
 from __future__ import annotations
 
-from invariants import Fail, invariant, transition_property
-from model.core import Sid
-from model.raft.config import RaftConfig
-from model.raft.state import LEADER, RaftState
+from refmodel.invariants import Fail, invariant, transition_property
+from refmodel.model.core import Sid
+from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.state import LEADER, RaftState
 
 
 def some_leader(cfg: RaftConfig, s: RaftState) -> bool:

@@ -126,8 +126,8 @@ def pairs(n: int) -> list[tuple[int, int]]:
 
 def _raft(name: str) -> Callable[[Any, Any], bool]:
     def pred(cfg: Any, s: Any) -> bool:
-        from invariants import raft
-        from model.abstract_raft import to_raft_state
+        from refmodel.invariants import raft
+        from refmodel.model.abstract_raft import to_raft_state
 
         return bool(getattr(raft, name)(cfg, to_raft_state(s)))
     pred.__name__ = f"raft.{name}"

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from model.core import Label, TransitionSystem, bound, validate_config
+from refmodel.model.core import Label, TransitionSystem, bound, validate_config
 
 ADD, DROP = 1, 2
 DIRECTION = {ADD: "add", DROP: "drop"}

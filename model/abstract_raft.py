@@ -49,8 +49,8 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any, NamedTuple
 
-from model.core import Label, Permutation, Sid, TransitionSystem, all_permutations, bound, validate_config
-from model.raft.state import CANDIDATE, FOLLOWER, LEADER, NIL, Entry
+from refmodel.model.core import Label, Permutation, Sid, TransitionSystem, all_permutations, bound, validate_config
+from refmodel.model.raft.state import CANDIDATE, FOLLOWER, LEADER, NIL, Entry
 
 ROLES = (FOLLOWER, CANDIDATE, LEADER)
 
@@ -349,7 +349,7 @@ def render_state(s: AbstractRaftState) -> dict[str, Any]:
 def to_raft_state(s: AbstractRaftState):  # noqa: ANN201 - a model.raft.state.RaftState
     """The raft.tla state with these variables, an empty message bag and empty history (so that the
     predicates of ``invariants/raft.py`` can be evaluated on abstract states)."""
-    from model.raft.state import RaftState, initial_server
+    from refmodel.model.raft.state import RaftState, initial_server
 
     n = len(s.servers)
     base = initial_server(n)

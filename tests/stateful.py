@@ -25,8 +25,8 @@ from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from invariants import Property
-from model.core import Sid
+from refmodel.invariants import Property
+from refmodel.model.core import Sid
 
 
 class Runs:

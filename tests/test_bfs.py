@@ -8,10 +8,10 @@ from itertools import combinations_with_replacement
 import networkx as nx
 import pytest
 
-from checkers.bfs import Limits, check
-from checkers.graph import write_graph
-from invariants import Property
-from model.core import UndeclaredRead
+from refmodel.checkers.bfs import Limits, check
+from refmodel.checkers.graph import write_graph
+from refmodel.invariants import Property
+from refmodel.model.core import UndeclaredRead
 from toy import GraphSystem, TokenSystem
 
 
@@ -118,10 +118,10 @@ def test_graph_export_roundtrip(tmp_path):
 
 
 def test_runs_are_deterministic():
-    from checkers.report import to_json
-    from model.raft import build
-    from model.raft.config import RaftConfig
-    import invariants
+    from refmodel.checkers.report import to_json
+    from refmodel.model.raft import build
+    from refmodel.model.raft.config import RaftConfig
+    from refmodel import invariants
 
     def run():
         cfg = RaftConfig(servers=2, max_term=2, max_log=0)

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from toy import GraphSystem, TokenSystem
 
-from checkers.bfs import check
-from checkers.report import to_json
-from invariants import Property
+from refmodel.checkers.bfs import check
+from refmodel.checkers.report import to_json
+from refmodel.invariants import Property
 
 LABELS = ("a", "b", "c")
 # these properties are cheap: check many more systems than the profile's default

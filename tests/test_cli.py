@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checkers.cli import main
+from refmodel.checkers.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--servers", "2", "--max-term", "2", "--max-log", "1", "--max-msg-count", "1", "--max-msgs", "1"]
@@ -134,7 +134,7 @@ def test_list(capsys):
 
 
 def test_shipped_specs_are_valid():
-    from checkers.spec import discover, load_spec
+    from refmodel.checkers.spec import discover, load_spec
 
     specs = [load_spec(p) for p in discover([str(ROOT / "specs")])]
     assert len(specs) >= 12

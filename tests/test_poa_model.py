@@ -8,14 +8,14 @@ import json
 import pytest
 from conftest import reachable
 
-import invariants
-from checkers.bfs import check
-from checkers.cli import main
-from model.core import ConfigError
-from model.poa import build
-from model.poa import rules as R
-from model.poa.config import PoaConfig
-from model.poa.rules import Block, Snapshot, Vote
+from refmodel import invariants
+from refmodel.checkers.bfs import check
+from refmodel.checkers.cli import main
+from refmodel.model.core import ConfigError
+from refmodel.model.poa import build
+from refmodel.model.poa import rules as R
+from refmodel.model.poa.config import PoaConfig
+from refmodel.model.poa.rules import Block, Snapshot, Vote
 
 DEFAULTS = invariants.defaults("poa")
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-import invariants
-from checkers.bfs import Limits, check
-from checkers.spec import discover, load_spec
-from model.poa import build
-from model.poa.mutants import MUTANTS
+from refmodel import invariants
+from refmodel.checkers.bfs import Limits, check
+from refmodel.checkers.spec import discover, load_spec
+from refmodel.model.poa import build
+from refmodel.model.poa.mutants import MUTANTS
 
 SPECS = {s.mutant: s for s in map(load_spec, discover([str(ROOT / "specs")])) if s.protocol == "poa" and s.mutant}
 

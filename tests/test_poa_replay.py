@@ -8,9 +8,9 @@ import json
 import pytest
 from conftest import REFERENCE, need
 
-from checkers.cli import main
-from model.poa import rules as R
-from model.poa.replay import ScenarioError, parse_scenarios, replay_all
+from refmodel.checkers.cli import main
+from refmodel.model.poa import rules as R
+from refmodel.model.poa.replay import ScenarioError, parse_scenarios, replay_all
 
 VECTORS = REFERENCE / "clique" / "geth_snapshot_vectors.json"
 
@@ -56,7 +56,7 @@ def test_the_replay_uses_the_models_rules(monkeypatch, vectors):
     """One copy of the protocol: breaking the model's rule function breaks the replay."""
     broken = R.replace_rules(check_recency=lambda snap, sealer: None)
     monkeypatch.setattr(R, "DEFAULT_RULES", broken)
-    from model.poa import replay as rp
+    from refmodel.model.poa import replay as rp
 
     monkeypatch.setattr(rp, "DEFAULT_RULES", broken)
     assert [o.id for o in replay_all(vectors) if not o.matches] == [21, 22, 23]

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from conftest import reachable
 
-import invariants
-from checkers.bfs import check
-from model.poa import build
-from model.poa.config import PoaConfig
+from refmodel import invariants
+from refmodel.checkers.bfs import check
+from refmodel.model.poa import build
+from refmodel.model.poa.config import PoaConfig
 
 
 def test_intruder_symmetry_counts_orbits():
@@ -39,7 +39,7 @@ def test_signers_are_not_interchangeable():
     states = set(map(engine.decode, reachable(engine)[0]))
     in_turn = [s for s in states if s.chains[1].blocks and s.chains[1].blocks[0].difficulty == 2]
     assert in_turn
-    from model.poa.state import Chain
+    from refmodel.model.poa.state import Chain
 
     def swap(s):
         blocks = tuple(b._replace(sealer=system.ids[1 - b.sealer]) for b in s.chains[1].blocks)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import reachable
 
-from model.core import ExplicitEngine
-from model.raft import build
-from model.raft.config import RaftConfig
-from model.raft.mutants import MUTANTS
+from refmodel.model.core import ExplicitEngine
+from refmodel.model.raft import build
+from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.mutants import MUTANTS
 
 CONFIGS = [RaftConfig(servers=2, max_term=2, max_log=1, max_msg_count=1, max_msgs=1),
            RaftConfig(servers=2, max_term=2, max_log=1, max_msg_count=2, max_msgs=1, values=2),

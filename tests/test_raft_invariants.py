@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-import invariants
-from checkers.bfs import check
-from invariants import raft as R
-from model.core import Sid
-from model.raft import build
-from model.raft.config import RaftConfig
-from model.raft.state import CANDIDATE, FOLLOWER, LEADER, Election, Entry, initial_state
+from refmodel import invariants
+from refmodel.checkers.bfs import check
+from refmodel.invariants import raft as R
+from refmodel.model.core import Sid
+from refmodel.model.raft import build
+from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.state import CANDIDATE, FOLLOWER, LEADER, Election, Entry, initial_state
 
 CFG = RaftConfig(servers=3)
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import pytest
 
-import invariants
-from checkers.bfs import Limits, check
-from checkers.trace import ReplayError, Scenario
-from model.raft import build
-from model.raft.config import RaftConfig
+from refmodel import invariants
+from refmodel.checkers.bfs import Limits, check
+from refmodel.checkers.trace import ReplayError, Scenario
+from refmodel.model.raft import build
+from refmodel.model.raft.config import RaftConfig
 
 # mutant -> (config, invariant broken, length of the shortest counterexample)
 BFS_CASES = {

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from conftest import REFERENCE, need, reachable
 
-import invariants
-from checkers.bfs import check
-from model.raft import build
-from model.raft.config import RaftConfig
+from refmodel import invariants
+from refmodel.checkers.bfs import check
+from refmodel.model.raft import build
+from refmodel.model.raft.config import RaftConfig
 
 
 def config_of(c: dict) -> RaftConfig:

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from checkers import report
-from checkers.bfs import Limits, check
-from checkers.cli import main
-from checkers.html import render_html
-from checkers.itf import ITFError, load, replay, trace_document
-from checkers.spec import discover, load_spec
-from model import protocol
+from refmodel.checkers import report
+from refmodel.checkers.bfs import Limits, check
+from refmodel.checkers.cli import main
+from refmodel.checkers.html import render_html
+from refmodel.checkers.itf import ITFError, load, replay, trace_document
+from refmodel.checkers.spec import discover, load_spec
+from refmodel.model import protocol
 
 ARTIFACTS = ROOT / "test-artifacts"
 # every spec that expects a counterexample (mutants, quirks, properties a protocol does not guarantee)
@@ -28,7 +28,7 @@ VIOLATING = [p for p in discover([str(ROOT / "specs")]) if load_spec(p).expect["
 
 
 def run_spec(path: Path):
-    import invariants
+    from refmodel import invariants
 
     spec = load_spec(path)
     proto = protocol(spec.protocol)

@@ -28,12 +28,12 @@ import json
 
 import pytest
 
-import invariants
-from checkers.cli import main
-from checkers.itf import load, replay
-from checkers.simulate import cut_loops, simulate
-from model.raft import build
-from model.raft.config import RaftConfig
+from refmodel import invariants
+from refmodel.checkers.cli import main
+from refmodel.checkers.itf import load, replay
+from refmodel.checkers.simulate import cut_loops, simulate
+from refmodel.model.raft import build
+from refmodel.model.raft.config import RaftConfig
 
 FIVE = ["--servers", "5", "--max-term", "6", "--max-log", "3", "--max-msg-count", "2", "--max-msgs", "6"]
 

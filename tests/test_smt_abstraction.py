@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import random
 
-from checkers.trace import Scenario
-from model.abstract_raft import AbstractRaftConfig, AbstractRaftState, Server, build
-from model.raft import build as build_raft
-from model.raft.config import RaftConfig
-from model.raft.state import CANDIDATE
+from refmodel.checkers.trace import Scenario
+from refmodel.model.abstract_raft import AbstractRaftConfig, AbstractRaftState, Server, build
+from refmodel.model.raft import build as build_raft
+from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.state import CANDIDATE
 
 
 def project(rs) -> AbstractRaftState:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from checkers.cli import main
+from refmodel.checkers.cli import main
 
 
 def run(capsys, *argv):

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import pytest
 
-from checkers.bfs import check
-from checkers.smt import bmc
-from checkers.smt_clique import CliqueSymbolic
-from checkers.smt_raft import RaftSymbolic
-from invariants import Property
-from invariants import poa_smt, raft_smt
-from model import abstract_clique as AC
-from model import abstract_raft as AR
+from refmodel.checkers.bfs import check
+from refmodel.checkers.smt import bmc
+from refmodel.checkers.smt_clique import CliqueSymbolic
+from refmodel.checkers.smt_raft import RaftSymbolic
+from refmodel.invariants import Property
+from refmodel.invariants import poa_smt, raft_smt
+from refmodel.model import abstract_clique as AC
+from refmodel.model import abstract_raft as AR
 
 
 def safety_props(enc_module) -> list[Property]:

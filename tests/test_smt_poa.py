@@ -8,13 +8,13 @@ import random
 
 import pytest
 
-from checkers.bfs import check
-from checkers.smt import holds, prove, successors
-from checkers.smt_clique import CliqueSymbolic
+from refmodel.checkers.bfs import check
+from refmodel.checkers.smt import holds, prove, successors
+from refmodel.checkers.smt_clique import CliqueSymbolic
 from conftest import REFERENCE, need, reachable
-from invariants import Property
-from invariants.poa_smt import AUXILIARY, ENCODINGS, INDUCTIVE, SAFETY
-from model.abstract_clique import (
+from refmodel.invariants import Property
+from refmodel.invariants.poa_smt import AUXILIARY, ENCODINGS, INDUCTIVE, SAFETY
+from refmodel.model.abstract_clique import (
     ADD,
     DEFAULT_RULES,
     DROP,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from checkers.smt import cli_main, quorum_lemmas
+from refmodel.checkers.smt import cli_main, quorum_lemmas
 
 NAMES = ["majority_intersect", "majority_overlap_tight", "two_thirds_intersect", "two_thirds_honest"]
 
@@ -22,7 +22,7 @@ def test_lemmas_can_fail():
     """The checks are not vacuous: with the thresholds weakened the same queries find counterexamples."""
     import z3
 
-    from checkers.smt import _card, _subset
+    from refmodel.checkers.smt import _card, _subset
 
     for n in (4, 6, 9):
         A, B = _subset(n, "a"), _subset(n, "b")

@@ -7,15 +7,15 @@ import random
 
 import pytest
 
-from checkers.bfs import check
-from checkers.smt import holds, prove, successors
-from checkers.smt_raft import RaftSymbolic
+from refmodel.checkers.bfs import check
+from refmodel.checkers.smt import holds, prove, successors
+from refmodel.checkers.smt_raft import RaftSymbolic
 from conftest import reachable
-from invariants import Property
-from invariants.raft_smt import AUXILIARY, ENCODINGS, INDUCTIVE, SAFETY
-from model.abstract_raft import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, build
-from model.core import Sid
-from model.raft.state import CANDIDATE, FOLLOWER, LEADER, Entry
+from refmodel.invariants import Property
+from refmodel.invariants.raft_smt import AUXILIARY, ENCODINGS, INDUCTIVE, SAFETY
+from refmodel.model.abstract_raft import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, build
+from refmodel.model.core import Sid
+from refmodel.model.raft.state import CANDIDATE, FOLLOWER, LEADER, Entry
 
 CFG3 = AbstractRaftConfig(servers=3, max_log=2, values=2, max_term=3)
 

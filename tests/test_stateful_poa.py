@@ -12,9 +12,9 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 from stateful import Runs, hunt, machine_for
 
-import invariants
-from model.poa import build
-from model.poa.config import PoaConfig
+from refmodel import invariants
+from refmodel.model.poa import build
+from refmodel.model.poa.config import PoaConfig
 
 DEFAULT = PoaConfig(signers=5, candidates=2, intruders=1, max_height=30, epoch=10, loss=True, offline=True)
 PROPS = invariants.defaults("poa")

@@ -11,9 +11,9 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 from stateful import Runs, hunt, machine_for
 
-import invariants
-from model.raft import build
-from model.raft.config import RaftConfig
+from refmodel import invariants
+from refmodel.model.raft import build
+from refmodel.model.raft.config import RaftConfig
 
 DEFAULT = RaftConfig(servers=5, max_term=6, max_log=3, max_msg_count=2, max_msgs=6)
 PROPS = invariants.defaults("raft")

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from model.core import Sid
-from model.raft.state import (
+from refmodel.model.core import Sid
+from refmodel.model.raft.state import (
     AppendEntriesRequest,
     AppendEntriesResponse,
     Election,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from model.core import Label, Permutation, TransitionSystem, all_permutations
+from refmodel.model.core import Label, Permutation, TransitionSystem, all_permutations
 
 
 class GraphSystem(TransitionSystem):

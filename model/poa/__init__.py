@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from model import ProtocolInfo, build_model
-from model.poa.actions import Poa
-from model.poa.config import PoaConfig
-from model.poa.mutants import MUTANTS
+from refmodel.model import ProtocolInfo, build_model
+from refmodel.model.poa.actions import Poa
+from refmodel.model.poa.config import PoaConfig
+from refmodel.model.poa.mutants import MUTANTS
 
 
 def build(config: PoaConfig, mutant: str | None = None) -> Poa:

@@ -47,10 +47,10 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from model.core import Label, Permutation, TransitionSystem
-from model.poa import render
-from model.poa.config import PoaConfig
-from model.poa.rules import (
+from refmodel.model.core import Label, Permutation, TransitionSystem
+from refmodel.model.poa import render
+from refmodel.model.poa.config import PoaConfig
+from refmodel.model.poa.rules import (
     DEFAULT_RULES,
     Block,
     Rules,
@@ -61,7 +61,7 @@ from model.poa.rules import (
     genesis_snapshot,
     is_checkpoint,
 )
-from model.poa.state import FIELDS, Chain, Node, PoaState, make_identities, network_items, permute_block
+from refmodel.model.poa.state import FIELDS, Chain, Node, PoaState, make_identities, network_items, permute_block
 
 #: action names, in the order next_states lists them
 ACTION_NAMES = ("Seal", "Announce", "Receive", "GoOffline", "GoOnline", "Drop", "IntruderSeal")

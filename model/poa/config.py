@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.core import bound, validate_config
-from model.poa.rules import THRESHOLDS
+from refmodel.model.core import bound, validate_config
+from refmodel.model.poa.rules import THRESHOLDS
 
 PROPOSER_RULES = ("clique", "round_robin")
 VOTE_MODES = ("any", "add_candidates", "none")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from model import Mutant
-from model.poa.rules import Snapshot, is_checkpoint, replace_rules
+from refmodel.model import Mutant
+from refmodel.model.poa.rules import Snapshot, is_checkpoint, replace_rules
 
 
 def no_recency_check(snap: Snapshot, sealer: Hashable) -> str | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.core import Label
-from model.poa.state import Chain, PoaState, network_items
+from refmodel.model.core import Label
+from refmodel.model.poa.state import Chain, PoaState, network_items
 
 
 def render_state(model: Any, s: PoaState) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from model.poa.rules import (
+from refmodel.model.poa.rules import (
     DEFAULT_RULES,
     DIFF_IN_TURN,
     ERRORS,
@@ -183,7 +183,7 @@ def replay_all(data: Any, mutant: str | None = None) -> list[Outcome]:
     """Validate and replay every scenario of a decoded vector file, with a mutant's rules if named."""
     rules = DEFAULT_RULES
     if mutant is not None:
-        from model.poa.mutants import MUTANTS
+        from refmodel.model.poa.mutants import MUTANTS
 
         rules = MUTANTS[mutant].rules
     return [replay(sc, rules) for sc in parse_scenarios(data)]

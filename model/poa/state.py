@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from model.core import Sid
-from model.poa.rules import Block, Snapshot, total_difficulty
+from refmodel.model.core import Sid
+from refmodel.model.poa.rules import Block, Snapshot, total_difficulty
 
 
 class Node(Sid):

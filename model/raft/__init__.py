@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from model import ProtocolInfo, build_model
-from model.raft.actions import Raft
-from model.raft.config import RaftConfig
-from model.raft.mutants import MUTANTS
+from refmodel.model import ProtocolInfo, build_model
+from refmodel.model.raft.actions import Raft
+from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.mutants import MUTANTS
 
 
 def build(config: RaftConfig, mutant: str | None = None) -> Raft:

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Callable, NamedTuple
 
-from model.core import Label, Permutation, Sid, TransitionSystem, all_permutations, fmt_value
-from model.raft.config import RaftConfig
-from model.raft.state import (
+from refmodel.model.core import Label, Permutation, Sid, TransitionSystem, all_permutations, fmt_value
+from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.state import (
     CANDIDATE,
     FIELDS,
     FOLLOWER,
@@ -316,7 +316,7 @@ class MessageView(NamedTuple):
         return f"{type(m).__name__}({m.msource}->{m.mdest}, {fields})"
 
     def to_json(self) -> dict[str, object]:
-        from model.raft.render import message
+        from refmodel.model.raft.render import message
 
         return message(self.msg)
 
@@ -411,7 +411,7 @@ class Raft(TransitionSystem):
             yield Label("DropMessage", (("m", MessageView(m)),)), s._replace(messages=without_message(m, s.messages))
 
     def render(self, s: RaftState) -> dict[str, object]:
-        from model.raft.render import render_state
+        from refmodel.model.raft.render import render_state
 
         return render_state(s)
 
@@ -419,12 +419,12 @@ class Raft(TransitionSystem):
         return [f"s{k + 1}" for k in range(len(s.servers))]
 
     def msc_events(self, before: RaftState, label: Label, after: RaftState) -> list[dict[str, object]]:
-        from model.raft.render import msc_events
+        from refmodel.model.raft.render import msc_events
 
         return msc_events(before, label, after)
 
     def itf_vars(self, s: RaftState) -> dict[str, object]:
-        from model.raft.render import itf_vars
+        from refmodel.model.raft.render import itf_vars
 
         return itf_vars(s)
 
@@ -432,7 +432,7 @@ class Raft(TransitionSystem):
         return Raft(self.config, rules, mutant)
 
     def engine(self):  # noqa: ANN201 - see model.raft.fast
-        from model.raft.fast import FastRaftEngine
+        from refmodel.model.raft.fast import FastRaftEngine
 
         return FastRaftEngine(self)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.core import bound, validate_config
+from refmodel.model.core import bound, validate_config
 
 
 @dataclass(frozen=True)

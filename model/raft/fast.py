@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from model.core import Engine, Interner, Label, LabelTable, Sid, hidden
-from model.raft.actions import ACTION_NAMES, MessageView, Raft, receive_label
-from model.raft.state import (
+from refmodel.model.core import Engine, Interner, Label, LabelTable, Sid, hidden
+from refmodel.model.raft.actions import ACTION_NAMES, MessageView, Raft, receive_label
+from refmodel.model.raft.state import (
     Bag,
     Message,
     RaftState,

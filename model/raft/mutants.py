@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from model import Mutant
-from model.raft.actions import (
+from refmodel.model import Mutant
+from refmodel.model.raft.actions import (
     Handled,
     advance_commit_index,
     become_leader,
@@ -20,8 +20,8 @@ from model.raft.actions import (
     handle_request_vote_request,
     replace_rules,
 )
-from model.raft.config import RaftConfig
-from model.raft.state import NIL, AppendEntriesRequest, Log, Message, RequestVoteRequest, ServerVars
+from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.state import NIL, AppendEntriesRequest, Log, Message, RequestVoteRequest, ServerVars
 
 
 def grant_without_voted_for(j: int, sv: ServerVars, m: RequestVoteRequest) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.core import Sid
-from model.raft.state import Entry, Message, RaftState
+from refmodel.model.core import Sid
+from refmodel.model.raft.state import Entry, Message, RaftState
 
 
 def entry(e: Entry) -> dict[str, Any]:

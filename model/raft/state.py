@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from model.core import Permutation, Record, Sid
+from refmodel.model.core import Permutation, Record, Sid
 
 # Server states (raft.tla CONSTANTS Follower, Candidate, Leader) and the reserved value Nil.
 FOLLOWER, CANDIDATE, LEADER = "Follower", "Candidate", "Leader"
