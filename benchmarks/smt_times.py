@@ -49,14 +49,14 @@ def _prove(protocol: str, n: int, max_log: int, symmetry: bool, depth: int | Non
     from refmodel.checkers.smt import bmc, prove
 
     if protocol == "raft":
-        from refmodel.checkers.smt_raft import RaftSymbolic
-        from refmodel.model.abstract_raft import AbstractRaftConfig
+        from refmodel.model.raft.symbolic import RaftSymbolic
+        from refmodel.model.raft.abstract import AbstractRaftConfig
 
         values = 1 if depth is not None else None  # as `refmodel prove --bmc` (one value, terms <= 3)
         model = RaftSymbolic(AbstractRaftConfig(servers=n, max_log=max_log), values=values)
     else:
-        from refmodel.checkers.smt_clique import CliqueSymbolic
-        from refmodel.model.abstract_clique import AbstractCliqueConfig
+        from refmodel.model.poa.symbolic import CliqueSymbolic
+        from refmodel.model.poa.abstract import AbstractCliqueConfig
 
         model = CliqueSymbolic(AbstractCliqueConfig(signers=n, candidates=1))
     if depth is None:

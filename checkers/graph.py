@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Sequence
-from pathlib import Path
 from typing import Any
 
 from refmodel.model.core import Engine
@@ -38,33 +37,6 @@ def build_graph(engine: Engine, states: Sequence[Hashable], parent: Sequence[int
     return g
 
 
-def write_graph(g: Any, path: str | Path) -> None:
-    """Write ``g`` as GraphML, DOT or node-link JSON, chosen by the file's extension."""
-    import networkx as nx
-
-    path = Path(path)
-    ext = path.suffix.lower()
-    if ext == ".graphml":
-        nx.write_graphml(g, path)
-    elif ext == ".json":
-        path.write_text(json.dumps(nx.node_link_data(g, edges="edges"), indent=1))
-    elif ext == ".dot":
-        with path.open("w") as out:
-            out.write("digraph states {\n  node [shape=box, fontname=monospace];\n")
-            for n, d in g.nodes(data=True):
-                style = ", style=bold" if d.get("initial") else ""
-                out.write(f'  {n} [label={_dot_quote(str(n) + " (depth " + str(d.get("depth")) + ")")}{style}];\n')
-            for u, v, d in g.edges(data=True):
-                out.write(f"  {u} -> {v} [label={_dot_quote(d.get('actions', ''))}];\n")
-            out.write("}\n")
-    else:
-        raise ValueError(f"graph file must end in {', '.join(GRAPH_FORMATS)}: {path}")
-
-
-def _dot_quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def graph_stats(g: Any) -> dict[str, Any]:
     """Nodes, edges, strongly connected components, terminal states and the depth histogram of a state
     graph, computed with networkx."""
@@ -90,54 +62,3 @@ def graph_stats(g: Any) -> dict[str, Any]:
         "bottom_sccs": sum(1 for n in condensed if condensed.out_degree(n) == 0),
         "depth_histogram": [hist.get(k, 0) for k in range(max(hist) + 1)] if hist else [],
     }
-
-
-def stats_text(st: dict[str, Any]) -> str:
-    lines = [
-        f"state graph: {st['nodes']:,} nodes, {st['edges']:,} edges ({st['self_loops']:,} self-loops)",
-        f"strongly connected components: {st['sccs']:,} (largest {st['largest_scc']:,}, "
-        f"{st['nontrivial_sccs']:,} with more than one state, {st['bottom_sccs']:,} bottom)",
-        f"terminal states (no successor within the bounds): {st['terminal_states']:,}"
-        + (f" e.g. nodes {st['terminal_examples']}" if st["terminal_states"] else ""),
-        "states per BFS level: " + " ".join(str(x) for x in st["depth_histogram"]),
-    ]
-    return "\n".join(lines)
-
-
-def cli_main(argv: list[str]) -> int:
-    """``refmodel graph-stats <protocol> [check options]`` or ``refmodel graph-stats FILE`` (.graphml/.json)."""
-    import sys
-
-    from refmodel.model import PROTOCOL_MODULES
-
-    if argv and argv[0] in PROTOCOL_MODULES:
-        from refmodel.checkers.cli import main
-
-        return main(["check", argv[0], *argv[1:], "--stats"])
-    import argparse
-
-    p = argparse.ArgumentParser(prog="refmodel graph-stats",
-                                description="Analyse a state graph: `refmodel graph-stats raft [check options]` "
-                                            "explores and analyses; `refmodel graph-stats FILE` reads a graph "
-                                            "written by --graph (.graphml or .json).")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
-    args = p.parse_args(argv)
-    import networkx as nx
-
-    path = Path(args.file)
-    try:
-        if path.suffix.lower() == ".graphml":
-            g = nx.read_graphml(path)
-        elif path.suffix.lower() == ".json":
-            g = nx.node_link_graph(json.loads(path.read_text()), edges="edges")
-        else:
-            print(f"refmodel: error: {path}: graph-stats reads .graphml or .json graphs, or give a protocol",
-                  file=sys.stderr)
-            return 2
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"refmodel: error: {path}: cannot read graph: {exc}", file=sys.stderr)
-        return 2
-    st = graph_stats(g)
-    print(json.dumps(st, indent=1) if args.json else stats_text(st))
-    return 0

@@ -1,6 +1,6 @@
-"""Traces in the Informal Trace Format (ITF, Apalache ADR-015) and their replay against the model.
+"""The Informal Trace Format (ITF, Apalache ADR-015): how model values are encoded, compared and read.
 
-Writing: each state's variables (the model's :meth:`~model.core.TransitionSystem.itf_vars`) are encoded
+Each state's variables (the model's :meth:`~model.core.TransitionSystem.itf_vars`) are encoded
 with integers as ``{"#bigint": "..."}``, sets as ``{"#set": [...]}``, functions as ``{"#map": [[k, v], ...]}``,
 records as JSON objects and sequences as arrays; server identities and other model values as strings
 (``"s1"``, ``"v1"``, ``"Nil"``).  Every state carries the action that produced it in ``mbt::actionTaken``
@@ -8,7 +8,7 @@ records as JSON objects and sequences as arrays; server identities and other mod
 ``{"tag": "Some", "value": v}``, as Apalache and Quint write them).  ``#meta`` records the protocol, its
 configuration and mutant, so that a trace saved today can be re-checked tomorrow.
 
-Replaying (:func:`replay`): the first state must be an initial state of the model and every later state the
+Replaying (``checkers/replay.py``): the first state must be an initial state of the model and every later state the
 result of the named action, with the named parameters, from the state before: otherwise the step number is
 reported.  Sets and maps compare as sets, whatever their order in the file.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,51 +84,11 @@ def picks(label: Any) -> dict[str, Any]:
     return {k: {"tag": "Some", "value": encode(v)} for k, v in label.params}
 
 
-def trace_document(system: Any, steps: Sequence[Any], *, description: str, extra_meta: dict[str, Any] | None = None
-                   ) -> dict[str, Any]:
-    """The ITF document of ``steps`` (objects with ``action`` (a Label or None) and ``raw`` (the state))."""
-    cfg = system.config
-    states = []
-    for k, st in enumerate(steps):
-        body = state_itf(system, st.raw)
-        item: dict[str, Any] = {"#meta": {"index": k}}
-        item["mbt::actionTaken"] = "init" if st.action is None else st.action.action
-        item["mbt::nondetPicks"] = {} if st.action is None else picks(st.action)
-        item.update(body)
-        states.append(item)
-    variables = list(system.itf_vars(steps[0].raw)) if steps else []
-    meta = {"format": "ITF", "format-description": ITF_URL, "source": "consensus-refmodel",
-            "description": description, "protocol": system.protocol,
-            "config": dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else {},
-            "mutant": getattr(system, "mutant", None)}
-    meta.update(extra_meta or {})
-    return {"#meta": meta, "vars": variables, "states": states}
-
-
-def write_violation(result: Any, system: Any, path: str | Path) -> None:
-    """Write a check result's counterexample as ITF."""
-    v = result.violation
-    doc = trace_document(system, v.trace, description=f"counterexample to {v.invariant} ({v.length} steps)",
-                         extra_meta={"invariant": v.invariant, "verdict": result.verdict})
-    Path(path).write_text(json.dumps(doc, indent=1) + "\n")
-
-
-# ------------------------------------------------------------------------------------------------ replay
+# ------------------------------------------------------------------------------------------------ read
 
 
 class ITFError(ValueError):
     """A trace file is malformed, or a step is not a transition of the model (the message names it)."""
-
-
-@dataclasses.dataclass
-class ReplayResult:
-    steps: int  # transitions replayed
-    protocol: str
-    config: dict[str, Any]
-    mutant: str | None
-    violation: str | None  # first property violated along the trace (from those checked)
-    violated_at: int | None  # state index where it was violated
-    outside_constraint: list[int]  # state indices outside the model's state constraint
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -146,109 +105,3 @@ def load(path: str | Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or "protocol" not in meta:
         raise ITFError(f"{path}: '#meta' must name the 'protocol' (and its 'config') to replay against")
     return doc
-
-
-def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any] | None = None) -> ReplayResult:
-    """Check that every step of an ITF trace is a transition of the model named in its ``#meta``."""
-    from refmodel.model import UnknownMutant, UnknownProtocol, protocol
-    from refmodel.model.core import ConfigError
-
-    meta = doc["#meta"]
-    try:
-        proto = protocol(meta["protocol"])
-        cfg = proto.config_class(**(meta.get("config") or {}))
-        system = proto.build(cfg, meta.get("mutant"))
-    except (UnknownProtocol, UnknownMutant, ConfigError, TypeError) as exc:
-        raise ITFError(f"{path}: #meta does not describe a model: {exc}") from None
-    if invariants is None:
-        import refmodel.invariants as inv
-
-        names = [meta["invariant"]] if meta.get("invariant") else None
-        invariants = inv.resolve(proto.name, names) if names else inv.defaults(proto.name)
-
-    def strip(state: dict[str, Any]) -> Any:
-        return normalise({k: v for k, v in state.items() if not k.startswith("#") and not k.startswith("mbt::")})
-
-    items = doc["states"]
-    first = strip(items[0])
-    current = next((s for s in system.init_states() if normalise(state_itf(system, s)) == first), None)
-    if current is None:
-        raise ITFError(f"{path}: state 0 is not an initial state of {proto.name} {_short(cfg)}")
-    history = [current]
-    for k, item in enumerate(items[1:], 1):
-        action = item.get("mbt::actionTaken")
-        want_picks = item.get("mbt::nondetPicks")
-        target = strip(item)
-        cands = [(lab, t) for lab, t in system.next_states(current) if action is None or lab.action == action]
-        if not cands:
-            raise ITFError(f"{path}: step {k}: action {action!r} is not enabled in state {k - 1}")
-        if isinstance(want_picks, dict) and want_picks:
-            want = normalise({n: p.get("value") if isinstance(p, dict) and "tag" in p else p
-                              for n, p in want_picks.items()})
-            cands = [(lab, t) for lab, t in cands
-                     if normalise({n: x["value"] for n, x in picks(lab).items()}) == want]
-            if not cands:
-                raise ITFError(f"{path}: step {k}: {action} with these parameters is not enabled in state {k - 1}")
-        nxt = next((t for _, t in cands if normalise(state_itf(system, t)) == target), None)
-        if nxt is None:
-            raise ITFError(f"{path}: step {k}: state {k} is not what {action or 'any action'} leads to from "
-                           f"state {k - 1} (not a transition of the model)")
-        history.append(nxt)
-        current = nxt
-    violation, at = None, None
-    for idx, st in enumerate(history):
-        for p in invariants:
-            ok = p.fn(cfg, st) if p.kind == "state" else (idx == 0 or p.fn(cfg, history[idx - 1], st))
-            if not ok:
-                violation, at = p.name, idx
-                break
-        if violation:
-            break
-    return ReplayResult(steps=len(items) - 1, protocol=proto.name,
-                        config=dataclasses.asdict(cfg), mutant=meta.get("mutant"), violation=violation,
-                        violated_at=at,
-                        outside_constraint=[i for i, st in enumerate(history) if not system.constraint(st)])
-
-
-def _short(cfg: Any) -> str:
-    return "[" + ", ".join(f"{f.name}={getattr(cfg, f.name)}" for f in dataclasses.fields(cfg)) + "]"
-
-
-def cli_main(argv: Sequence[str]) -> int:
-    """``refmodel replay FILE.itf.json [--json]``."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="refmodel replay",
-                                description="Check that every step of an ITF trace is a transition of the model "
-                                            "its #meta names, and report the first property it violates.")
-    p.add_argument("file", help="an ITF trace (*.itf.json) written by refmodel")
-    p.add_argument("--invariant", action="append", metavar="NAME",
-                   help="properties to evaluate along the trace (default: the one in #meta, else the defaults)")
-    p.add_argument("--json", action="store_true")
-    args = p.parse_args(argv)
-    import sys
-
-    try:
-        doc = load(args.file)
-        props = None
-        if args.invariant:
-            import refmodel.invariants as inv
-
-            props = inv.resolve(doc["#meta"]["protocol"], args.invariant)
-        res = replay(doc, path=args.file, invariants=props)
-    except ITFError as exc:
-        print(f"refmodel: error: {exc}", file=sys.stderr)
-        return 2
-    except LookupError as exc:
-        print(f"refmodel: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(dataclasses.asdict(res), indent=1))
-    else:
-        print(f"{args.file}: {res.steps} steps, every one a transition of {res.protocol}"
-              + (f" (mutant {res.mutant})" if res.mutant else ""))
-        if res.outside_constraint:
-            print(f"note: states {res.outside_constraint} lie outside the configured bounds")
-        print(f"violates {res.violation} at state {res.violated_at}" if res.violation
-              else "no checked property is violated along the trace")
-    return 1 if res.violation else 0

@@ -1,7 +1,7 @@
 """Z3 encodings of the Clique (PoA) safety properties, and the auxiliary invariants that make them inductive.
 
-They are stated over the abstract Clique model (``model/abstract_clique.py``; symbolic relation in
-``checkers/smt_clique.py``): one chain's snapshot plus history variables.  The three properties are
+They are stated over the abstract Clique model (``model/poa/abstract.py``; symbolic relation in
+``model/poa/symbolic.py``): one chain's snapshot plus history variables.  The three properties are
 properties of each sealed block, i.e. of each step ``s -> t`` (``t`` has one more block than ``s``); each
 encoding names the predicate of ``invariants/poa.py`` it encodes, stated here over the abstract state, and
 carries a plain-Python twin (``py=``) that BFS checks on the explicit model and that the tests compare with

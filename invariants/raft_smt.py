@@ -1,8 +1,8 @@
 """Z3 encodings of the Raft safety properties, and the auxiliary invariants that make them inductive.
 
-These are stated over the *abstract*, message-free Raft (``model/abstract_raft.py``; its symbolic transition
-relation is ``checkers/smt_raft.py``).  Each safety encoding names the predicate of ``invariants/raft.py`` it
-encodes; on an abstract state that predicate is evaluated on :func:`model.abstract_raft.to_raft_state`, the
+These are stated over the *abstract*, message-free Raft (``model/raft/abstract.py``; its symbolic transition
+relation is ``model/raft/symbolic.py``).  Each safety encoding names the predicate of ``invariants/raft.py`` it
+encodes; on an abstract state that predicate is evaluated on :func:`model.raft.abstract.to_raft_state`, the
 raft.tla state with the same variables, no messages and no history (so the history clause of
 ``leader_completeness`` is vacuous, and the current-leader clause is the one encoded).  Each auxiliary
 invariant has a plain-Python twin (``py=``) so that BFS can check it on every reachable state too, and the
@@ -127,7 +127,7 @@ def pairs(n: int) -> list[tuple[int, int]]:
 def _raft(name: str) -> Callable[[Any, Any], bool]:
     def pred(cfg: Any, s: Any) -> bool:
         from refmodel.invariants import raft
-        from refmodel.model.abstract_raft import to_raft_state
+        from refmodel.model.raft.abstract import to_raft_state
 
         return bool(getattr(raft, name)(cfg, to_raft_state(s)))
     pred.__name__ = f"raft.{name}"

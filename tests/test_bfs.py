@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 
 from refmodel.checkers.bfs import Limits, check
-from refmodel.checkers.graph import write_graph
+from refmodel.checkers.report.graph_files import write_graph
 from refmodel.invariants import Property
 from refmodel.model.core import UndeclaredRead
 from toy import GraphSystem, TokenSystem

@@ -17,8 +17,10 @@ from conftest import ROOT
 from refmodel.checkers import report
 from refmodel.checkers.bfs import Limits, check
 from refmodel.checkers.cli import main
-from refmodel.checkers.html import render_html
-from refmodel.checkers.itf import ITFError, load, replay, trace_document
+from refmodel.checkers.report.html import render_html
+from refmodel.checkers.itf import ITFError, load
+from refmodel.checkers.replay import replay
+from refmodel.checkers.report.itf import trace_document
 from refmodel.checkers.spec import discover, load_spec
 from refmodel.model import protocol
 

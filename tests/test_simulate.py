@@ -30,7 +30,8 @@ import pytest
 
 from refmodel import invariants
 from refmodel.checkers.cli import main
-from refmodel.checkers.itf import load, replay
+from refmodel.checkers.itf import load
+from refmodel.checkers.replay import replay
 from refmodel.checkers.simulate import cut_loops, simulate
 from refmodel.model.raft import build
 from refmodel.model.raft.config import RaftConfig

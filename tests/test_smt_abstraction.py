@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 
 from refmodel.checkers.trace import Scenario
-from refmodel.model.abstract_raft import AbstractRaftConfig, AbstractRaftState, Server, build
+from refmodel.model.raft.abstract import AbstractRaftConfig, AbstractRaftState, Server, build
 from refmodel.model.raft import build as build_raft
 from refmodel.model.raft.config import RaftConfig
 from refmodel.model.raft.state import CANDIDATE

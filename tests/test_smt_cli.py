@@ -99,7 +99,7 @@ def test_list(capsys):
 
 def test_bfs_cli_and_invariants_do_not_import_z3():
     """z3 is slow to import: loading every invariant module (as `refmodel list` does) must not pull it in."""
-    code = ("import sys, invariants, checkers.cli; invariants.load_all(); import model.abstract_raft, "
-            "model.abstract_clique; print('z3' in sys.modules)")
+    code = ("import sys, refmodel.invariants as inv, refmodel.checkers.cli; inv.load_all(); "
+            "import refmodel.model.raft.abstract, refmodel.model.poa.abstract; print('z3' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

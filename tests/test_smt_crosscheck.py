@@ -14,12 +14,12 @@ import pytest
 
 from refmodel.checkers.bfs import check
 from refmodel.checkers.smt import bmc
-from refmodel.checkers.smt_clique import CliqueSymbolic
-from refmodel.checkers.smt_raft import RaftSymbolic
+from refmodel.model.poa.symbolic import CliqueSymbolic
+from refmodel.model.raft.symbolic import RaftSymbolic
 from refmodel.invariants import Property
 from refmodel.invariants import poa_smt, raft_smt
-from refmodel.model import abstract_clique as AC
-from refmodel.model import abstract_raft as AR
+from refmodel.model.poa import abstract as AC
+from refmodel.model.raft import abstract as AR
 
 
 def safety_props(enc_module) -> list[Property]:

@@ -10,11 +10,11 @@ import pytest
 
 from refmodel.checkers.bfs import check
 from refmodel.checkers.smt import holds, prove, successors
-from refmodel.checkers.smt_clique import CliqueSymbolic
+from refmodel.model.poa.symbolic import CliqueSymbolic
 from conftest import REFERENCE, need, reachable
 from refmodel.invariants import Property
 from refmodel.invariants.poa_smt import AUXILIARY, ENCODINGS, INDUCTIVE, SAFETY
-from refmodel.model.abstract_clique import (
+from refmodel.model.poa.abstract import (
     ADD,
     DEFAULT_RULES,
     DROP,

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from refmodel.checkers.smt import cli_main, quorum_lemmas
+from refmodel.checkers.cli.prove import cli_main
+from refmodel.checkers.smt import quorum_lemmas
 
 NAMES = ["majority_intersect", "majority_overlap_tight", "two_thirds_intersect", "two_thirds_honest"]
 

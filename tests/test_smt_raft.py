@@ -9,11 +9,11 @@ import pytest
 
 from refmodel.checkers.bfs import check
 from refmodel.checkers.smt import holds, prove, successors
-from refmodel.checkers.smt_raft import RaftSymbolic
+from refmodel.model.raft.symbolic import RaftSymbolic
 from conftest import reachable
 from refmodel.invariants import Property
 from refmodel.invariants.raft_smt import AUXILIARY, ENCODINGS, INDUCTIVE, SAFETY
-from refmodel.model.abstract_raft import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, build
+from refmodel.model.raft.abstract import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, build
 from refmodel.model.core import Sid
 from refmodel.model.raft.state import CANDIDATE, FOLLOWER, LEADER, Entry
 

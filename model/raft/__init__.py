@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from refmodel.model import ProtocolInfo, build_model
-from refmodel.model.raft.actions import Raft
+from refmodel.model.raft.system import Raft
 from refmodel.model.raft.config import RaftConfig
 from refmodel.model.raft.mutants import MUTANTS
 

@@ -22,9 +22,10 @@ in the same order, state for state.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from refmodel.model.core import Engine, Interner, Label, LabelTable, Sid, hidden
-from refmodel.model.raft.actions import ACTION_NAMES, MessageView, Raft, receive_label
+from refmodel.model.raft.actions import ACTION_NAMES, MessageView, receive_label
 from refmodel.model.raft.state import (
     Bag,
     Message,
@@ -35,6 +36,9 @@ from refmodel.model.raft.state import (
     with_message,
     without_message,
 )
+
+if TYPE_CHECKING:
+    from refmodel.model.raft.system import Raft
 
 W = 32  # bits per slot
 MASK = (1 << W) - 1

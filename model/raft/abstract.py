@@ -1,6 +1,6 @@
 """Abstract, message-free Raft: the protocol with each message exchange collapsed into one atomic step.
 
-This is the model the Z3 proofs (``checkers/smt_raft.py``) are about; this module is its explicit,
+This is the model the Z3 proofs (``model/raft/symbolic.py``) are about; this module is its explicit,
 readable version, which the BFS checker explores and the tests compare with the symbolic one.
 
 State (per server i, raft.tla's names): ``currentTerm``, ``state`` (Follower/Candidate/Leader),

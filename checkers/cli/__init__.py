@@ -182,7 +182,7 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
     else:
         print(report.text(result, full=args.full))
         if stats is not None:
-            from refmodel.checkers.graph import stats_text
+            from refmodel.checkers.report.graph_files import stats_text
 
             print(stats_text(stats))
     return VERDICT_EXIT[result.verdict]
@@ -192,18 +192,18 @@ def write_outputs(system: Any, result: Any, *, graph: str | None = None, itf: st
                   html: str | None = None) -> None:
     """Write the files a check was asked for (graph, ITF counterexample, HTML report)."""
     if graph:
-        from refmodel.checkers.graph import write_graph
+        from refmodel.checkers.report.graph_files import write_graph
 
         write_graph(result.graph, graph)
     if itf:
         if result.violation is None:
             print(f"refmodel: note: no counterexample, so no ITF trace written to {itf}", file=sys.stderr)
         else:
-            from refmodel.checkers.itf import write_violation
+            from refmodel.checkers.report.itf import write_violation
 
             write_violation(result, system, itf)
     if html:
-        from refmodel.checkers.html import write_html
+        from refmodel.checkers.report.html import write_html
 
         write_html(result, system, html)
 
@@ -328,11 +328,11 @@ exit codes: 0 pass, 1 violation (or a spec not as expected), 2 usage or input er
 #: sub-commands beyond `check`: a function, or "module:function" imported on use (other modules add theirs)
 COMMANDS: dict[str, Any] = {
     "list": cmd_list,
-    "poa": "refmodel.checkers.poa_cli:main",  # refmodel poa replay FILE
-    "prove": "refmodel.checkers.smt:cli_main",  # refmodel prove raft|poa
-    "simulate": "refmodel.checkers.simulate:cli_main",  # refmodel simulate raft|poa
-    "replay": "refmodel.checkers.itf:cli_main",  # refmodel replay FILE.itf.json
-    "graph-stats": "refmodel.checkers.graph:cli_main",  # refmodel graph-stats raft ...
+    "poa": "refmodel.checkers.cli.poa:main",  # refmodel poa replay FILE
+    "prove": "refmodel.checkers.cli.prove:cli_main",  # refmodel prove raft|poa
+    "simulate": "refmodel.checkers.cli.simulate:cli_main",  # refmodel simulate raft|poa
+    "replay": "refmodel.checkers.cli.replay:cli_main",  # refmodel replay FILE.itf.json
+    "graph-stats": "refmodel.checkers.cli.graph_stats:cli_main",  # refmodel graph-stats raft ...
 }
 
 

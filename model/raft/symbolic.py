@@ -1,4 +1,4 @@
-"""The abstract, message-free Raft (``model/abstract_raft.py``) as a symbolic transition relation for Z3.
+"""The abstract, message-free Raft (``model/raft/abstract.py``) as a symbolic transition relation for Z3.
 
 One symbolic state has, per server, Int variables for ``currentTerm`` (unbounded), the role (0 Follower,
 1 Candidate, 2 Leader), ``votedFor`` (-1 for Nil), the log length (0..max_log), each entry's term and value
@@ -8,7 +8,7 @@ the voters of ``BecomeLeader`` and the value of ``ClientRequest`` are free varia
 back from a model for the label.  ``tests/test_smt_raft.py`` checks that every disjunct has exactly the
 successors of the explicit rule, state by state.
 
-Mutants are the explicit model's (``model.abstract_raft.MUTANTS``), each the same one-line change here.
+Mutants are the explicit model's (``model.raft.abstract.MUTANTS``), each the same one-line change here.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 
 import z3
 
-from refmodel.checkers.smt import SymAction, SymbolicModel, SymState
+from refmodel.model.symbolic import SymAction, SymbolicModel, SymState
 from refmodel.invariants import raft_smt as E
 from refmodel.invariants.raft_smt import CANDIDATE, FOLLOWER, LEADER, NIL
-from refmodel.model.abstract_raft import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, ValueName, build
+from refmodel.model.raft.abstract import MUTANTS, AbstractRaftConfig, AbstractRaftState, Server, ValueName, build
 from refmodel.model.core import Sid
 from refmodel.model.raft.state import Entry
 

@@ -1,4 +1,4 @@
-"""The abstract Clique model (``model/abstract_clique.py``) as a symbolic transition relation for Z3.
+"""The abstract Clique model (``model/poa/abstract.py``) as a symbolic transition relation for Z3.
 
 The height is an unbounded Int; the snapshot (signer flags, pending votes, tallies, recents) and the history
 variables are fixed-size vectors over the identities and the recents window.  One action family,
@@ -13,10 +13,10 @@ from typing import Any
 
 import z3
 
-from refmodel.checkers.smt import SymAction, SymbolicModel, SymState
+from refmodel.model.symbolic import SymAction, SymbolicModel, SymState
 from refmodel.invariants import poa_smt as E
 from refmodel.invariants.poa_smt import ADD, DROP, NONE
-from refmodel.model.abstract_clique import (
+from refmodel.model.poa.abstract import (
     MUTANTS,
     AbstractCliqueConfig,
     CliqueState,

@@ -1,0 +1,88 @@
+"""Replay of an ITF trace against the model its ``#meta`` names: the first state must be an initial state and
+every later state the result of the named action, with the named parameters, from the state before
+(otherwise the step is named); then the properties are evaluated along the trace."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from refmodel.checkers.itf import ITFError, normalise, picks, state_itf
+
+
+@dataclasses.dataclass
+class ReplayResult:
+    steps: int  # transitions replayed
+    protocol: str
+    config: dict[str, Any]
+    mutant: str | None
+    violation: str | None  # first property violated along the trace (from those checked)
+    violated_at: int | None  # state index where it was violated
+    outside_constraint: list[int]  # state indices outside the model's state constraint
+
+
+def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any] | None = None) -> ReplayResult:
+    """Check that every step of an ITF trace is a transition of the model named in its ``#meta``."""
+    from refmodel.model import UnknownMutant, UnknownProtocol, protocol
+    from refmodel.model.core import ConfigError
+
+    meta = doc["#meta"]
+    try:
+        proto = protocol(meta["protocol"])
+        cfg = proto.config_class(**(meta.get("config") or {}))
+        system = proto.build(cfg, meta.get("mutant"))
+    except (UnknownProtocol, UnknownMutant, ConfigError, TypeError) as exc:
+        raise ITFError(f"{path}: #meta does not describe a model: {exc}") from None
+    if invariants is None:
+        import refmodel.invariants as inv
+
+        names = [meta["invariant"]] if meta.get("invariant") else None
+        invariants = inv.resolve(proto.name, names) if names else inv.defaults(proto.name)
+
+    def strip(state: dict[str, Any]) -> Any:
+        return normalise({k: v for k, v in state.items() if not k.startswith("#") and not k.startswith("mbt::")})
+
+    items = doc["states"]
+    first = strip(items[0])
+    current = next((s for s in system.init_states() if normalise(state_itf(system, s)) == first), None)
+    if current is None:
+        raise ITFError(f"{path}: state 0 is not an initial state of {proto.name} {_short(cfg)}")
+    history = [current]
+    for k, item in enumerate(items[1:], 1):
+        action = item.get("mbt::actionTaken")
+        want_picks = item.get("mbt::nondetPicks")
+        target = strip(item)
+        cands = [(lab, t) for lab, t in system.next_states(current) if action is None or lab.action == action]
+        if not cands:
+            raise ITFError(f"{path}: step {k}: action {action!r} is not enabled in state {k - 1}")
+        if isinstance(want_picks, dict) and want_picks:
+            want = normalise({n: p.get("value") if isinstance(p, dict) and "tag" in p else p
+                              for n, p in want_picks.items()})
+            cands = [(lab, t) for lab, t in cands
+                     if normalise({n: x["value"] for n, x in picks(lab).items()}) == want]
+            if not cands:
+                raise ITFError(f"{path}: step {k}: {action} with these parameters is not enabled in state {k - 1}")
+        nxt = next((t for _, t in cands if normalise(state_itf(system, t)) == target), None)
+        if nxt is None:
+            raise ITFError(f"{path}: step {k}: state {k} is not what {action or 'any action'} leads to from "
+                           f"state {k - 1} (not a transition of the model)")
+        history.append(nxt)
+        current = nxt
+    violation, at = None, None
+    for idx, st in enumerate(history):
+        for p in invariants:
+            ok = p.fn(cfg, st) if p.kind == "state" else (idx == 0 or p.fn(cfg, history[idx - 1], st))
+            if not ok:
+                violation, at = p.name, idx
+                break
+        if violation:
+            break
+    return ReplayResult(steps=len(items) - 1, protocol=proto.name,
+                        config=dataclasses.asdict(cfg), mutant=meta.get("mutant"), violation=violation,
+                        violated_at=at,
+                        outside_constraint=[i for i, st in enumerate(history) if not system.constraint(st)])
+
+
+def _short(cfg: Any) -> str:
+    return "[" + ", ".join(f"{f.name}={getattr(cfg, f.name)}" for f in dataclasses.fields(cfg)) + "]"
