@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from refmodel.model.core import ConfigError
+from refmodel.model.core import ConfigError, is_reference
 
 VERDICTS = ("pass", "violation", "incomplete")
 _TOP = {"name", "description", "protocol", "symmetry", "invariants", "mutant", "bounds", "limits", "expect"}
@@ -73,15 +73,28 @@ def _line_of(text: str, key: str, section: str | None = None) -> int | None:
     return None
 
 
+def _beside(spec: Path, name: str) -> str:
+    """A ``PATH.py:NAME`` reference made absolute from the spec file's folder (other names unchanged)."""
+    if not is_reference(name):
+        return name
+    where, _, attr = name.rpartition(":")
+    if not (where.endswith(".py") or "/" in where) or Path(where).is_absolute():
+        return name
+    return f"{(spec.parent / where).resolve()}:{attr}"
+
+
 def load_spec(path: str | Path) -> Spec:
     """Read and validate one spec file (raises :class:`SpecError`)."""
     from refmodel.model import UnknownProtocol, protocol
 
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SpecError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -128,11 +141,25 @@ def load_spec(path: str | Path) -> Spec:
     if invariants is not None and (not isinstance(invariants, list)
                                    or not all(isinstance(x, str) for x in invariants)):
         raise fail("must be a list of invariant names", "invariants")
+    if invariants is not None:
+        # PATH.py:NAME references are relative to the spec file, whatever the current directory
+        invariants = [_beside(path, x) for x in invariants]
+        import refmodel.invariants as inv
+
+        try:
+            inv.resolve(proto.name, invariants)
+        except inv.UnknownProperty as exc:
+            raise fail(str(exc.args[0]), "invariants") from None
     mutant = data.get("mutant")
     if mutant is not None:
-        if not isinstance(mutant, str) or mutant not in proto.mutants:
-            raise fail(f"unknown {proto.name} mutant {mutant!r} (known: {', '.join(sorted(proto.mutants))})",
-                       "mutant")
+        if not isinstance(mutant, str) or not (mutant in proto.mutants or is_reference(mutant)):
+            raise fail(f"unknown {proto.name} mutant {mutant!r} (known: {', '.join(sorted(proto.mutants))}; or "
+                       "PATH.py:NAME, MODULE:NAME)", "mutant")
+        mutant = _beside(path, mutant)
+        try:
+            proto.build(config, mutant)
+        except LookupError as exc:
+            raise fail(str(exc.args[0]), "mutant") from None
 
     limits = data.get("limits", {})
     if not isinstance(limits, dict):

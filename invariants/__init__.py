@@ -25,12 +25,16 @@ report prints it under the counterexample.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from refmodel.model.core import UnknownReference, entry_point, is_reference, load_reference
 
 Kind = Literal["state", "transition"]
 
@@ -80,9 +84,16 @@ class UnknownProperty(LookupError):
     """No invariant or property by that name."""
 
 
+def _module_name(fn: Callable[..., Any]) -> str:
+    """The short name properties of ``fn``'s module get: ``raft`` for ``refmodel.invariants.raft``, the file's
+    stem for a user's ``props.py``."""
+    mod = sys.modules.get(fn.__module__)
+    return getattr(mod, "__refmodel_name__", None) or fn.__module__.rsplit(".", 1)[-1]
+
+
 def _register(fn: Callable[..., bool], kind: Kind, protocol: str | None, reads: Iterable[str] | None,
               default: bool, antecedent: Callable[..., bool] | None) -> Callable[..., bool]:
-    module = fn.__module__.rsplit(".", 1)[-1]
+    module = _module_name(fn)
     doc = inspect.getdoc(fn) or ""
     if not doc:
         raise ValueError(f"{fn.__module__}.{fn.__name__}: a property needs a docstring stating it")
@@ -139,29 +150,71 @@ def defaults(protocol: str) -> list[Property]:
     return [p for p in available(protocol) if p.default and p.name.startswith(f"{protocol}.")]
 
 
-def resolve(protocol: str, names: Iterable[str]) -> list[Property]:
-    """Look properties up by name: qualified (``raft.log_matching``) or short within ``protocol``."""
+#: entry-point group through which an installed package contributes properties by name
+ENTRY_POINTS = "refmodel.invariants"
+
+
+def _property_of(fn: Any, name: str) -> Property:
+    """``fn`` as a property called ``name``: its registration if it was decorated, else by its arity (two
+    parameters: a state invariant; three: a transition property)."""
+    for p in list(REGISTRY.values()):
+        if p.fn is fn:
+            return p
+    if not callable(fn):
+        raise UnknownProperty(f"'{name}' is not a function")
+    try:
+        arity = len(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        raise UnknownProperty(f"'{name}' is not a Python function") from None
+    if arity not in (2, 3):
+        raise UnknownProperty(f"'{name}' must take (cfg, state) or (cfg, state, next_state), not {arity} "
+                              f"parameter{'s' * (arity != 1)}")
+    return Property(name=name, protocol=None, fn=fn, kind="state" if arity == 2 else "transition",
+                    reads=None, default=False, doc=inspect.getdoc(fn) or "(no docstring)")
+
+
+def resolve(protocol: str, names: Iterable[str], base: str | None = None) -> list[Property]:
+    """Look properties up by name: qualified (``raft.log_matching``) or short within ``protocol``; in the
+    user's own code as ``PATH.py:NAME`` (relative to ``base``, default the current directory) or
+    ``MODULE:NAME``; or offered by an installed package under the entry-point group ``refmodel.invariants``."""
     out: list[Property] = []
     for name in names:
         name = name.strip()
-        qualified = name if "." in name else f"{protocol}.{name}"
-        module, func = qualified.rsplit(".", 1)
-        if qualified not in REGISTRY:
-            load(module)
-        prop = REGISTRY.get(qualified)
-        if prop is None:
-            mod = importlib.import_module(f"refmodel.invariants.{module}")
-            fn = getattr(mod, func, None)
-            if not callable(fn):
-                known = ", ".join(p.name for p in available(protocol)) or "none"
-                raise UnknownProperty(f"unknown invariant '{name}' (known for {protocol}: {known})")
-            arity = len(inspect.signature(fn).parameters)
-            if arity not in (2, 3):
-                raise UnknownProperty(f"'{qualified}' must take (cfg, state) or (cfg, state, next_state)")
-            prop = Property(name=qualified, protocol=None, fn=fn, kind="state" if arity == 2 else "transition",
-                            reads=None, default=False, doc=inspect.getdoc(fn) or "(no docstring)")
+        if is_reference(name):
+            try:
+                fn, module = load_reference(name, base)
+            except UnknownReference as exc:
+                raise UnknownProperty(f"invariant {exc}") from None
+            prop = _property_of(fn, f"{module}.{name.rpartition(':')[2]}")
+        else:
+            prop = _by_name(protocol, name)
         if prop.protocol not in (None, protocol):
             raise UnknownProperty(f"invariant '{prop.name}' is for {prop.protocol}, not {protocol}")
         if prop not in out:
             out.append(prop)
     return out
+
+
+def _by_name(protocol: str, name: str) -> Property:
+    qualified = name if "." in name else f"{protocol}.{name}"
+    module, func = qualified.rsplit(".", 1)
+    if qualified in REGISTRY:
+        return REGISTRY[qualified]
+    try:
+        load(module)
+    except UnknownProperty:
+        plugin = entry_point(ENTRY_POINTS, name) or entry_point(ENTRY_POINTS, qualified)
+        if plugin is None:
+            raise UnknownProperty(f"unknown invariant '{name}': no module invariants/{module}.py, no entry point "
+                                  f"'{name}' in {ENTRY_POINTS}, and not a PATH.py:NAME or MODULE:NAME "
+                                  "reference") from None
+        return dataclasses.replace(_property_of(plugin, name), name=name)
+    prop = REGISTRY.get(qualified)
+    if prop is None:
+        mod = importlib.import_module(f"refmodel.invariants.{module}")
+        fn = getattr(mod, func, None)
+        if not callable(fn):
+            known = ", ".join(p.name for p in available(protocol)) or "none"
+            raise UnknownProperty(f"unknown invariant '{name}' (known for {protocol}: {known})")
+        prop = _property_of(fn, qualified)
+    return prop

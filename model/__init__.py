@@ -40,15 +40,35 @@ class Mutant:
     rules: Any
 
 
+#: entry-point group through which an installed package contributes rule variants (mutants) by name
+MUTANT_ENTRY_POINTS = "refmodel.mutants"
+
+
 def build_model(model_class: Callable[..., Any], mutants: Mapping[str, Mutant], protocol: str, config: Any,
-                mutant: str | None) -> Any:
-    """``model_class(config)``, or with ``mutant``'s rules if one is named (:class:`UnknownMutant` if it is not
-    one of ``mutants``)."""
+                mutant: str | None, rules_class: type | None = None) -> Any:
+    """``model_class(config)``, or with ``mutant``'s rules if one is named: a shipped mutant, a
+    ``PATH.py:NAME`` or ``MODULE:NAME`` reference to a :class:`Mutant` in the user's own code, or one an
+    installed package offers under the entry-point group ``refmodel.mutants`` (:class:`UnknownMutant` if none
+    of these, or if it is not a :class:`Mutant` whose rules are a ``rules_class``)."""
     if mutant is None:
         return model_class(config)
-    if mutant not in mutants:
-        raise UnknownMutant(f"unknown {protocol} mutant '{mutant}' (known: {', '.join(sorted(mutants))})")
-    return model_class(config, mutants[mutant].rules, mutant)
+    found = mutants.get(mutant)
+    if found is None:
+        from refmodel.model.core import UnknownReference, entry_point, is_reference, load_reference
+
+        try:
+            found = load_reference(mutant)[0] if is_reference(mutant) else entry_point(MUTANT_ENTRY_POINTS, mutant)
+        except UnknownReference as exc:
+            raise UnknownMutant(f"mutant {exc}") from None
+        if found is None:
+            raise UnknownMutant(f"unknown {protocol} mutant '{mutant}' (known: {', '.join(sorted(mutants))}; or "
+                                "PATH.py:NAME, MODULE:NAME)")
+        if not isinstance(found, Mutant):
+            raise UnknownMutant(f"mutant '{mutant}' is a {type(found).__name__}, not a refmodel.model.Mutant")
+        if rules_class is not None and not isinstance(found.rules, rules_class):
+            raise UnknownMutant(f"mutant '{mutant}' replaces rules of another protocol, not {protocol}'s "
+                                f"({type(found.rules).__name__}, not {rules_class.__name__})")
+    return model_class(config, found.rules, mutant)
 
 
 def available_protocols() -> list[str]:

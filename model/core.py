@@ -126,6 +126,11 @@ class TransitionSystem(ABC):
         """The permutations of identities under which the model is symmetric (empty: no symmetry)."""
         return []
 
+    def has_symmetry(self) -> bool:
+        """Whether there is any symmetry to reduce by (without building the group, which may have n!
+        members)."""
+        return bool(self.symmetry_group())
+
     def permute(self, state: Any, perm: Permutation) -> Any:
         """The image of ``state`` under ``perm``: every identity ``k`` in it renamed ``perm[k]``."""
         raise NotImplementedError(f"{type(self).__name__} does not support symmetry")
@@ -375,3 +380,80 @@ def validate_config(cfg: Any) -> None:
             raise ConfigError(f"{f.name} must be >= {md['minimum']}, not {v}")
         if md.get("maximum") is not None and v > md["maximum"]:
             raise ConfigError(f"{f.name} must be <= {md['maximum']}, not {v}")
+
+
+# ------------------------------------------------------------------------------------- user references
+
+
+class UnknownReference(LookupError):
+    """A ``PATH.py:NAME`` or ``MODULE:NAME`` reference that names nothing (the message says what is missing)."""
+
+
+def is_reference(name: str) -> bool:
+    """Whether ``name`` points into user code (``PATH.py:NAME`` or ``MODULE:NAME``) rather than naming a
+    registered property or mutant."""
+    return ":" in name
+
+
+def load_reference(ref: str, base: str | None = None) -> tuple[Any, str]:
+    """The object ``ref`` names, and the name of the module it lives in.
+
+    ``PATH.py:NAME`` loads the file (relative paths from ``base``, default the current directory);
+    ``MODULE:NAME`` imports an importable module.  Loading a file twice reuses the first load."""
+    import importlib
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    where, _, attr = ref.rpartition(":")
+    if not where or not attr:
+        raise UnknownReference(f"'{ref}': expected PATH.py:NAME or MODULE:NAME")
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        path = Path(where)
+        if not path.is_absolute():
+            path = Path(base or ".") / path
+        path = path.resolve()
+        if not path.is_file():
+            raise UnknownReference(f"'{ref}': no file {path}")
+        key = f"refmodel_user.{path.stem}_{abs(hash(str(path))):x}"
+        module = sys.modules.get(key)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(key, path)
+            if spec is None or spec.loader is None:
+                raise UnknownReference(f"'{ref}': cannot load {path} as Python")
+            module = importlib.util.module_from_spec(spec)
+            module.__refmodel_name__ = path.stem  # type: ignore[attr-defined]
+            sys.modules[key] = module
+            try:
+                spec.loader.exec_module(module)
+            except SyntaxError as exc:
+                del sys.modules[key]
+                raise UnknownReference(f"'{ref}': {path}, line {exc.lineno}: syntax error: {exc.msg}") from None
+            except Exception as exc:  # the user's module failed while loading: say where, not a traceback
+                del sys.modules[key]
+                raise UnknownReference(f"'{ref}': loading {path} failed: {type(exc).__name__}: {exc}") from None
+        short = path.stem
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ModuleNotFoundError as exc:
+            raise UnknownReference(f"'{ref}': no module named '{exc.name}'") from None
+        short = where.rsplit(".", 1)[-1]
+    obj = getattr(module, attr, None)
+    if obj is None:
+        raise UnknownReference(f"'{ref}': {where} has no '{attr}'")
+    return obj, short
+
+
+def entry_point(group: str, name: str) -> Any | None:
+    """The object an installed package offers under ``name`` in the entry-point ``group``, or None."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=group):
+        if ep.name == name:
+            try:
+                return ep.load()
+            except Exception as exc:  # a broken plugin: name it instead of a traceback
+                raise UnknownReference(f"entry point '{name}' of {group} ({ep.value}) failed to load: "
+                                       f"{type(exc).__name__}: {exc}") from None
+    return None

@@ -6,11 +6,12 @@ from refmodel.model import ProtocolInfo, build_model
 from refmodel.model.poa.actions import Poa
 from refmodel.model.poa.config import PoaConfig
 from refmodel.model.poa.mutants import MUTANTS
+from refmodel.model.poa.rules import Rules
 
 
 def build(config: PoaConfig, mutant: str | None = None) -> Poa:
     """The Clique model for ``config``, running ``mutant``'s rules if one is named."""
-    return build_model(Poa, MUTANTS, "poa", config, mutant)
+    return build_model(Poa, MUTANTS, "poa", config, mutant, Rules)
 
 
 PROTOCOL = ProtocolInfo(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from refmodel.model import ProtocolInfo, build_model
 from refmodel.model.raft.system import Raft
 from refmodel.model.raft.config import RaftConfig
+from refmodel.model.raft.actions import Rules
 from refmodel.model.raft.mutants import MUTANTS
 
 
 def build(config: RaftConfig, mutant: str | None = None) -> Raft:
     """The Raft model for ``config``, running ``mutant``'s rules if one is named."""
-    return build_model(Raft, MUTANTS, "raft", config, mutant)
+    return build_model(Raft, MUTANTS, "raft", config, mutant, Rules)
 
 
 PROTOCOL = ProtocolInfo(

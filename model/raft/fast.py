@@ -21,10 +21,11 @@ in the same order, state for state.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
-from refmodel.model.core import Engine, Interner, Label, LabelTable, Sid, hidden
+from refmodel.model.core import Engine, Interner, Label, LabelTable, Permutation, Sid, hidden
 from refmodel.model.raft.actions import ACTION_NAMES, MessageView, receive_label
 from refmodel.model.raft.state import (
     Bag,
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
     from refmodel.model.raft.system import Raft
 
 W = 32  # bits per slot
+#: up to this many servers, symmetry canonicalises the servers part alone (its result memoised) over the
+#: orderings of servers with equal signatures; beyond it, ties are broken on the whole state (see
+#: _large_canonical), so that n! orderings of interchangeable servers are never enumerated
+SMALL_CLUSTER = 5
 MASK = (1 << W) - 1
 
 # tags of the memoised server-local successor entries
@@ -84,9 +89,13 @@ class FastRaftEngine(Engine):
         self._al_next: dict[int, int] = {}
         self._records = Interner()  # election records
         # symmetry
-        self._perms = system.symmetry_group()
-        self._srv_perm: list[dict[int, int]] = [{} for _ in self._perms]
-        self._rest_perm: list[dict[int, int]] = [{} for _ in self._perms]
+        # per permutation met (a tuple: perm[k] is server k's new position), its memo of permuted server
+        # components and of permuted bag/elections/allLogs parts; permutations are made only as needed
+        self._srv_perm: dict[Permutation, dict[int, int]] = {}
+        self._rest_perm: dict[Permutation, dict[int, int]] = {}
+        self._sig: dict[int, tuple] = {}  # server component -> its permutation-invariant signature
+        self._rest_sig: dict[int, tuple[tuple, ...]] = {}  # bag/elections/allLogs part -> per-server signatures
+        self._canon_memo: dict[int, int] = {}  # large clusters: state -> its canonical form
         self._srv_canon: dict[int, tuple[int, tuple[tuple[int, dict[int, int]], ...]]] = {}
         # the hot paths, as closures over the tables above
         self.successors = self._make_successors()  # type: ignore[method-assign]
@@ -325,6 +334,8 @@ class FastRaftEngine(Engine):
         return self._make_canonical()(e)  # instances use the closure installed by __init__
 
     def _make_canonical(self) -> Callable[[int], int]:
+        if self.n > SMALL_CLUSTER:
+            return self._large_canonical
         srv_canon, srv_mask, sh_bag = self._srv_canon, self.srv_mask, self.sh_bag
         build, permute_rest = self._build_srv_canon, self._permute_rest
 
@@ -356,28 +367,166 @@ class FastRaftEngine(Engine):
     def _permute_rest(self, memo: dict[int, int], rest: int, p: int) -> int:
         """The bag and elections of ``rest`` permuted by perm p (allLogs has no identities), shifted into
         place; memoised per permutation."""
-        perm = self._perms[p]
+        perm = p
         b, el = rest & MASK, (rest >> W) & MASK
         pb = self._bag_id(frozenset((m.permute(perm), c) for m, c in self.bag.objs[b]))
         pe = self.el(frozenset(x.permute(perm) for x in self.el.objs[el]))
         pr = memo[rest] = (pb << self.sh_bag | pe << self.sh_el | (rest >> (2 * W)) << self.sh_al)
         return pr
 
-    def _build_srv_canon(self, sb: int) -> tuple[int, tuple[tuple[int, dict[int, int]], ...]]:
-        """The smallest image of a servers part over all permutations, and the permutations reaching it
-        (with their memo of permuted bag/elections/allLogs parts)."""
+    def _rest_signatures(self, rest: int) -> tuple[tuple, ...]:
+        """Per server, what a permutation cannot change about its part in the bag and in ``elections``: the
+        messages it sends and receives (without identities) and the elections it won or voted in."""
+        sigs = self._rest_sig.get(rest)
+        if sigs is None:
+            per: list[list] = [[] for _ in range(self.n)]
+            for m, c in self.bag.objs[rest & MASK]:
+                anon = (type(m).__name__, getattr(m, "mterm", 0), c, getattr(m, "mlog", None),
+                        getattr(m, "mentries", None), getattr(m, "mvoteGranted", None),
+                        getattr(m, "msuccess", None), getattr(m, "mmatchIndex", None),
+                        getattr(m, "mprevLogIndex", None), getattr(m, "mcommitIndex", None))
+                per[m.msource].append(("from", anon, m.msource == m.mdest))
+                per[m.mdest].append(("to", anon))
+            for x in self.el.objs[(rest >> W) & MASK]:
+                per[x.eleader].append(("won", x.eterm, x.elog, len(x.evotes)))
+                for v in x.evotes:
+                    per[v].append(("voted", x.eterm, x.elog))
+            sigs = self._rest_sig[rest] = tuple(tuple(sorted(p, key=repr)) for p in per)
+        return sigs
+
+    def _large_canonical(self, e: int) -> int:
+        """The smallest image of ``e`` over the permutations that sort the servers by a signature of the
+        whole state (their own variables, their messages, their elections), trying every ordering only
+        within a group of equal signatures whose members cannot all be swapped without changing the state;
+        a group whose members can (every swap of neighbours maps the state to itself) gives the same image
+        in every ordering, so one is enough.  Both choices are the same for every member of an orbit, so
+        the result is canonical."""
+        known = self._canon_memo.get(e)
+        if known is not None:
+            return known
+        n, sh_bag = self.n, self.sh_bag
+        comps = [(e >> (W * i)) & MASK for i in range(n)]
+        rest = e >> sh_bag
+        rsig = self._rest_signatures(rest)
+        sigs = [(self._signature(comps[k]), rsig[k]) for k in range(n)]
+        order = sorted(range(n), key=sigs.__getitem__)
+        groups: list[list[int]] = []
+        for k in order:
+            if groups and sigs[groups[-1][0]] == sigs[k]:
+                groups[-1].append(k)
+            else:
+                groups.append([k])
+        choices = []
+        for g in groups:
+            if len(g) > 1 and not all(self._fixes(comps, rest, self._swap(a, b)) for a, b in zip(g, g[1:])):
+                choices.append(list(itertools.permutations(g)))
+            else:
+                choices.append([tuple(g)])
+        best = None
+        for choice in itertools.product(*choices):
+            perm = [0] * n
+            pos = 0
+            for members in choice:
+                for k in members:
+                    perm[k] = pos
+                    pos += 1
+            img = self._image(e, comps, rest, Permutation(perm))
+            if best is None or img < best:
+                best = img
+        self._canon_memo[e] = best
+        return best
+
+    def _fixes(self, comps: list[int], rest: int, p: Permutation) -> bool:
+        """Whether renaming by ``p`` maps the state (its components ``comps`` and ``rest``) to itself; stops
+        at the first server that differs."""
+        memo = self._srv_perm.get(p)
+        if memo is None:
+            memo = self._srv_perm[p] = {}
+            self._rest_perm[p] = {}
+        for k, c in enumerate(comps):
+            pc = memo.get(c)
+            if pc is None:
+                pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
+            if pc != comps[p[k]]:
+                return False
+        rmemo = self._rest_perm[p]
+        pr = rmemo.get(rest)
+        if pr is None:
+            pr = self._permute_rest(rmemo, rest, p)
+        return pr == rest << self.sh_bag
+
+    def _swap(self, a: int, b: int) -> Permutation:
+        perm = list(range(self.n))
+        perm[a], perm[b] = b, a
+        return Permutation(perm)
+
+    def _image(self, e: int, comps: list[int], rest: int, p: Permutation) -> int:
+        """``e`` with every server identity renamed by ``p``."""
+        memo = self._srv_perm.get(p)
+        if memo is None:
+            memo = self._srv_perm[p] = {}
+            self._rest_perm[p] = {}
+        bits = 0
+        for k, c in enumerate(comps):
+            pc = memo.get(c)
+            if pc is None:
+                pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
+            bits |= pc << (W * p[k])
+        rmemo = self._rest_perm[p]
+        pr = rmemo.get(rest)
+        if pr is None:
+            pr = self._permute_rest(rmemo, rest, p)
+        return bits | pr
+
+    def _signature(self, c: int) -> tuple:
+        """What a permutation cannot change about a server component: its own variables without the
+        identities they name (the values of nextIndex and matchIndex as sorted lists, the sizes of its vote
+        sets).  Equal for a component and every renaming of it."""
+        sig = self._sig.get(c)
+        if sig is None:
+            sv = self.srv.objs[c]
+            sig = self._sig[c] = (sv.currentTerm, sv.state, sv.votedFor is None, sv.log, sv.commitIndex,
+                                  len(sv.votesResponded), len(sv.votesGranted), len(sv.voterLog),
+                                  tuple(sorted(sv.nextIndex)), tuple(sorted(sv.matchIndex)))
+        return sig
+
+    def _build_srv_canon(self, sb: int) -> tuple[int, tuple[tuple[Permutation, dict[int, int]], ...]]:
+        """The smallest image of a servers part over the permutations that sort the servers by their
+        signature (every ordering within a group of equal signatures), and the permutations reaching it (with
+        their memo of permuted bag/elections/allLogs parts).
+
+        The candidate permutations of a renamed state are those of the state composed with the renaming, so
+        the minimum over them is the same for every member of an orbit: a canonical form, found without
+        enumerating all n! permutations (only the orderings within ties)."""
         comps = [(sb >> (W * i)) & MASK for i in range(self.n)]
+        sigs = [self._signature(c) for c in comps]
+        order = sorted(range(self.n), key=sigs.__getitem__)
+        groups: list[list[int]] = []
+        for k in order:
+            if groups and sigs[groups[-1][0]] == sigs[k]:
+                groups[-1].append(k)
+            else:
+                groups.append([k])
         images = []
-        for pi, p in enumerate(self._perms):
-            memo = self._srv_perm[pi]
+        for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
+            perm = [0] * self.n
+            pos = 0
+            for members in choice:
+                for k in members:
+                    perm[k] = pos
+                    pos += 1
+            p = Permutation(perm)
+            memo = self._srv_perm.get(p)
+            if memo is None:
+                memo = self._srv_perm[p] = {}
+                self._rest_perm[p] = {}
             bits = 0
             for k, c in enumerate(comps):
                 pc = memo.get(c)
                 if pc is None:
                     pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
                 bits |= pc << (W * p[k])
-            images.append(bits)
-        best = min(images)
-        res = self._srv_canon[sb] = (best, tuple((pi, self._rest_perm[pi]) for pi, x in enumerate(images)
-                                                 if x == best))
+            images.append((bits, p))
+        best = min(bits for bits, _ in images)
+        res = self._srv_canon[sb] = (best, tuple((p, self._rest_perm[p]) for bits, p in images if bits == best))
         return res

@@ -57,7 +57,12 @@ class Raft(TransitionSystem):
         return ACTION_NAMES
 
     def symmetry_group(self) -> list[Permutation]:
+        """Every permutation of the servers: n! of them, built only when asked (the fast engine canonicalises
+        without them; the explicit engine, for cross-checks on small clusters, enumerates them)."""
         return all_permutations(self.config.servers)
+
+    def has_symmetry(self) -> bool:
+        return self.config.servers > 1
 
     def permute(self, s: RaftState, p: Permutation) -> RaftState:
         return permute_state(s, p)
