@@ -97,6 +97,8 @@ def load(path: str | Path) -> dict[str, Any]:
         doc = json.loads(path.read_text())
     except OSError as exc:
         raise ITFError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ITFError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ITFError(f"{path}: not JSON: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("states"), list) or not doc["states"]:

@@ -36,7 +36,7 @@ def cli_main(argv: Sequence[str]) -> int:
         print(f"refmodel: error: {exc}", file=sys.stderr)
         return 2
     except LookupError as exc:
-        print(f"refmodel: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        print(f"refmodel: error: {args.file}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(dataclasses.asdict(res), indent=1))
