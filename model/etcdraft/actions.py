@@ -686,3 +686,8 @@ class EtcdRaft(TransitionSystem):
 
     def with_rules(self, rules: Rules, mutant: str | None) -> EtcdRaft:
         return EtcdRaft(self.config, rules, mutant)
+
+    def engine(self):  # noqa: ANN201 - see model.etcdraft.fast
+        from refmodel.model.etcdraft.fast import FastEtcdRaftEngine
+
+        return FastEtcdRaftEngine(self)
