@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from refmodel.model.core import Label, TransitionSystem, fmt_value
+from refmodel.model.core import Label, Permutation, TransitionSystem, all_permutations, fmt_value
 from refmodel.model.etcdraft.config import EtcdRaftConfig
 from refmodel.model.etcdraft.state import (
     AE_REQ,
@@ -70,6 +70,7 @@ from refmodel.model.etcdraft.state import (
     initial_state,
     last_term,
     pending_from,
+    permute_state,
     persisted,
     rv_request,
     rv_response,
@@ -229,8 +230,7 @@ def mc_client_request(cfg: EtcdRaftConfig, i: int, v: int, sv: ServerVars) -> Se
     return client_request(cfg, i, v, sv)
 
 
-def advance_commit_index(cfg: EtcdRaftConfig, i: int, sv: ServerVars,
-                         may_commit: Callable[[ServerVars, int], bool] | None = None) -> ServerVars | None:
+def advance_commit_index(cfg: EtcdRaftConfig, i: int, sv: ServerVars) -> ServerVars | None:
     """etcdraft AdvanceCommitIndex(i): a Leader commits the largest index a quorum of its incoming voters
     matches, if that entry is of its term; never lowers commitIndex."""
     if sv.state != LEADER:
@@ -241,7 +241,7 @@ def advance_commit_index(cfg: EtcdRaftConfig, i: int, sv: ServerVars,
     new_commit = sv.commitIndex
     if agree:
         top = max(agree)
-        if (sv.log[top - 1].term == sv.currentTerm) if may_commit is None else may_commit(sv, top):
+        if sv.log[top - 1].term == sv.currentTerm:
             new_commit = top
     return sv._replace(commitIndex=max(sv.commitIndex, new_commit))
 
@@ -616,6 +616,13 @@ class EtcdRaft(TransitionSystem):
 
     def action_names(self) -> tuple[str, ...]:
         return ACTION_NAMES
+
+    def symmetry_group(self) -> list[Permutation]:
+        """Permutations(Server), as MCetcdraft's Symmetry (TLC's five runs did not use it)."""
+        return all_permutations(self.config.servers)
+
+    def permute(self, s: EtcdState, p: Permutation) -> EtcdState:
+        return permute_state(s, p)
 
     def next_states(self, s: EtcdState) -> Iterator[tuple[Label, EtcdState]]:
         """NextDynamic: every enabled action instance and its successor (TLC generates each one, identical or
