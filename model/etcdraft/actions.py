@@ -3,12 +3,14 @@
 Stable API (``model/etcdraft/trace.py`` calls these directly; servers are ints 1..N, ``cfg`` an
 :class:`~model.etcdraft.config.EtcdRaftConfig`, ``sv`` server i's :class:`~model.etcdraft.state.ServerVars`):
 
-* server rules ``f(cfg, i, sv, ...) -> ServerVars | None`` (None: the guard is false): :func:`restart`,
-  :func:`timeout`, :func:`mc_timeout` (also takes the set of Candidate servers), :func:`become_leader`,
-  :func:`client_request`, :func:`mc_client_request`, :func:`advance_commit_index`, :func:`add_new_server`,
-  :func:`add_learner`, :func:`delete_server` (and ``mc_*`` forms taking ``reconfig_count``),
-  :func:`ready`, :func:`step_down_to_follower`; :func:`apply_simple_conf_change` returns
-  ``(ServerVars, bump)`` where ``bump`` says reconfigCount' = reconfigCount + 1;
+* server rules return server i's new record, or None when the guard is false: ``f(cfg, i, sv)`` for
+  :func:`timeout`, :func:`become_leader`, :func:`advance_commit_index`, :func:`step_down_to_follower`, and
+  (always enabled) :func:`restart`, :func:`ready`; :func:`mc_timeout` ``(cfg, i, sv, candidates)`` (the set of
+  Candidate servers); :func:`client_request` / :func:`mc_client_request` ``(cfg, i, v, sv)``;
+  :func:`add_new_server`, :func:`add_learner`, :func:`delete_server` ``(cfg, i, j, sv)`` and their ``mc_*``
+  forms ``(cfg, i, j, sv, reconfig_count)``; :func:`apply_simple_conf_change` ``(cfg, i, sv)`` returns
+  ``(ServerVars, bump)`` where ``bump`` says reconfigCount' = reconfigCount + 1.  The bag parts of Restart and
+  Ready are :func:`restart_pending` and :func:`ready_bags`;
 * send rules ``f(cfg, i, j, sv, ...) -> Message | None``: :func:`request_vote`, :func:`append_entries`
   (``b, e``: the right-open range), :func:`heartbeat`, :func:`send_snapshot` (``index``),
   :func:`append_entries_to_self` (``f(cfg, i, sv)``); :func:`mc_send_ok` is MCSend's extra guard over both bags;
