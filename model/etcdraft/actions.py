@@ -623,6 +623,9 @@ class EtcdRaft(TransitionSystem):
         """Permutations(Server), as MCetcdraft's Symmetry (TLC's five runs did not use it)."""
         return all_permutations(self.config.servers)
 
+    def has_symmetry(self) -> bool:
+        return self.config.servers > 1
+
     def permute(self, s: EtcdState, p: Permutation) -> EtcdState:
         return permute_state(s, p)
 
