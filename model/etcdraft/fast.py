@@ -21,16 +21,18 @@ they return, keyed by exactly the parts of the state each one reads:
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from refmodel.model.core import Engine, Interner, Label, LabelTable, hidden
 from refmodel.model.etcdraft.actions import (
     ACTION_NAMES,
-    EtcdRaft,
     MessageView,
     ready_bags,
     receive_label,
     restart_pending,
 )
+if TYPE_CHECKING:
+    from refmodel.model.etcdraft.system import EtcdRaft
 from refmodel.model.etcdraft.state import (
     CANDIDATE,
     Bag,
