@@ -47,6 +47,7 @@ W = 32  # bits per slot
 #: whole state (see _large_canonical), so that n! orderings of interchangeable servers are never enumerated
 SMALL_CLUSTER = 5
 PERM_MEMOS = 2048  # large clusters: at most this many per-permutation memos are kept
+CANON_MEMO = 1 << 20  # large clusters: at most this many remembered canonical forms
 MASK = (1 << W) - 1
 
 # tags of the memoised server-local successor entries
@@ -482,6 +483,8 @@ class FastRaftEngine(Engine):
             img = self._image(e, comps, rest, Permutation(perm))
             if best is None or img < best:
                 best = img
+        if len(self._canon_memo) > CANON_MEMO:
+            self._canon_memo.clear()
         self._canon_memo[e] = best
         return best
 
