@@ -20,6 +20,8 @@ class ProtocolInfo:
     config_class: type  # a frozen dataclass whose fields are bounds (see model.core.bound)
     build: Callable[[Any, str | None], Any]  # (config, mutant name or None) -> TransitionSystem
     mutants: Mapping[str, str]  # mutant name -> one-line description
+    #: whether a state with no enabled action is an error by default (TLC's default: yes)
+    check_deadlock: bool = True
 
 
 class UnknownProtocol(LookupError):

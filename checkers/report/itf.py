@@ -39,3 +39,14 @@ def write_violation(result: Any, system: Any, path: str | Path) -> None:
     doc = trace_document(system, v.trace, description=f"counterexample to {v.invariant} ({v.length} steps)",
                          extra_meta={"invariant": v.invariant, "verdict": result.verdict})
     Path(path).write_text(json.dumps(doc, indent=1) + "\n")
+
+
+def write_lasso(lasso: Any, system: Any, path: str | Path) -> None:
+    """Write a liveness counterexample as ITF: the prefix and the cycle, with ``loop`` the index of the state
+    the behaviour returns to for ever (the last state itself when it stutters)."""
+    steps = list(lasso.prefix) + list(lasso.cycle)
+    doc = trace_document(system, steps, description=f"counterexample to {lasso.property} ({lasso.form}): "
+                         f"a prefix and a cycle", extra_meta={"liveness": lasso.property, "fairness": lasso.fairness,
+                                                              "verdict": "violation"})
+    doc["loop"] = len(lasso.prefix) - 1
+    Path(path).write_text(json.dumps(doc, indent=1) + "\n")
