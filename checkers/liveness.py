@@ -34,6 +34,7 @@ Symmetry reduction is refused: a cycle between orbit representatives need not be
 from __future__ import annotations
 
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -114,54 +115,63 @@ def _constraints(engine: Engine, tr: Transitions, fairness: Sequence[Fairness]) 
 
 
 def _sccs(tr: Transitions, nodes: set[int]) -> list[list[int]]:
-    """The strongly connected components of the graph restricted to ``nodes`` (iterative Tarjan)."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    on: set[int] = set()
+    """The strongly connected components of the graph restricted to ``nodes`` (iterative Tarjan over flat
+    arrays, so that a graph of millions of states takes no per-state objects)."""
+    n = len(tr.states)
+    inside = bytearray(n)
+    for v in nodes:
+        inside[v] = 1
+    index = array("q", [-1]) * n
+    low = array("q", [0]) * n
+    on = bytearray(n)
     stack: list[int] = []
     out: list[list[int]] = []
     counter = 0
     off, dst = tr.off, tr.dst
     for root in sorted(nodes):
-        if root in index:
+        if index[root] >= 0:
             continue
-        work = [(root, off[root])]
+        work = [root, off[root]]  # pairs (state, next edge), flattened
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
-        on.add(root)
+        on[root] = 1
         while work:
-            v, i = work[-1]
+            v, i = work[-2], work[-1]
             end = off[v + 1]
+            descended = False
             while i < end:
                 w = dst[i]
                 i += 1
-                if w < 0 or w not in nodes:
+                if w < 0 or not inside[w]:
                     continue
-                if w not in index:
-                    work[-1] = (v, i)
+                if index[w] < 0:
+                    work[-1] = i
                     index[w] = low[w] = counter
                     counter += 1
                     stack.append(w)
-                    on.add(w)
-                    work.append((w, off[w]))
+                    on[w] = 1
+                    work += (w, off[w])
+                    descended = True
                     break
-                if w in on:
-                    low[v] = min(low[v], index[w])
-            else:
-                work.pop()
-                if work:
-                    u = work[-1][0]
-                    low[u] = min(low[u], low[v])
-                if low[v] == index[v]:
-                    comp = []
-                    while True:
-                        w = stack.pop()
-                        on.discard(w)
-                        comp.append(w)
-                        if w == v:
-                            break
-                    out.append(comp)
+                if on[w] and index[w] < low[v]:
+                    low[v] = index[w]
+            if descended:
+                continue
+            del work[-2:]
+            if work:
+                u = work[-2]
+                if low[v] < low[u]:
+                    low[u] = low[v]
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on[w] = 0
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
     return out
 
 
@@ -170,6 +180,21 @@ def _fair_scc(tr: Transitions, comp: list[int], cons: list[_Constraint], budget:
     """A fair SCC within ``comp`` (itself an SCC, stuttering loops included), with how each condition is
     met (``taken`` or ``disabled``/``never``), or None."""
     budget[0] += 1
+    if len(comp) == 1:  # most components: one state, its own loops (and stuttering)
+        v = comp[0]
+        here = [tr.aid[e] for e in tr.edges(v)]
+        loops = {tr.aid[e] for e in tr.edges(v) if tr.dst[e] == v}
+        how1: list[tuple[_Constraint, str]] = []
+        for c in cons:
+            if c.ids & loops:
+                how1.append((c, "taken"))
+            elif not any(a in c.ids for a in here):
+                how1.append((c, "disabled" if c.kind == "wf" else "never"))
+            else:
+                if c.kind == "wf" and all(tr.dst[e] < 0 for e in tr.edges(v) if tr.aid[e] in c.ids):
+                    budget[1] += 1
+                return None
+        return {v}, how1
     members = set(comp)
     taken: set[int] = set()
     for v in comp:
