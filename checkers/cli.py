@@ -333,6 +333,7 @@ COMMANDS: dict[str, Any] = {
     "simulate": "refmodel.checkers.simulate:cli_main",  # refmodel simulate raft|poa
     "replay": "refmodel.checkers.itf:cli_main",  # refmodel replay FILE.itf.json
     "graph-stats": "refmodel.checkers.graph:cli_main",  # refmodel graph-stats raft ...
+    "trace": "refmodel.checkers.trace_cli:cli_main",  # refmodel trace validate FILE --model etcdraft
 }
 
 

@@ -1,0 +1,171 @@
+"""Trace validation: does some behaviour of a model explain a recorded run of an implementation, line by line?
+
+This is the search TLC performs on a trace spec (a ``Trace<spec>.tla`` with ``TraceView == <<vars, l>>``), done
+directly: the *frontier* holds every model state consistent with the events read so far (the observed fields
+fix part of the state; the rest, e.g. message contents or which of two equal messages was received, stays
+hidden and may branch).  Each event advances every frontier state by the chains of spec steps that explain it;
+the successors, deduplicated, are the next frontier.  The trace is valid when the frontier survives the last
+event.  Parents are recorded per event, so the explained prefix can be rebuilt as a sequence of labelled spec
+steps (for ITF output).
+
+Work per event is proportional to the frontier times the cost of the mapping's ``steps``, so time grows
+linearly with the trace when the frontier stays small (it is one state for most real traces).
+
+This module knows no protocol: a protocol supplies a :class:`TraceMapping` (for etcd's raft,
+``refmodel.model.etcdraft.trace``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from refmodel.model.core import Label
+
+#: One spec step: its label and the state it leads to.
+Step = tuple[Label, Hashable]
+#: The explanation of one event from one state: the spec steps taken (possibly none, for a line the spec
+#: consumes by stuttering) and the state after the last of them.
+Chain = tuple[tuple[Step, ...], Hashable]
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One recorded event: where it is (1-based line of the file), its name, and the protocol's parsed data."""
+
+    line: int
+    name: str
+    data: Any
+    raw: Any = None  # the record as read (for reports)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why no frontier state explains an event: the spec actions the model allowed there (those whose guard
+    holds and whose parameters the event fixes), and the first observed field that disagrees, with the
+    observed and the model's value."""
+
+    allowed: tuple[str, ...] = ()
+    field: str | None = None
+    observed: Any = None
+    model: Any = None
+    note: str = ""
+
+    def describe(self) -> str:
+        parts = []
+        if self.field is not None:
+            parts.append(f"field {self.field}: observed {self.observed!r}, model {self.model!r}")
+        if self.note:
+            parts.append(self.note)
+        parts.append("model allowed: " + (", ".join(self.allowed) if self.allowed else "no action"))
+        return "; ".join(parts)
+
+
+class TraceMapping(Protocol):
+    """What a protocol provides to validate its implementation's traces."""
+
+    def initial_states(self, events: Sequence[TraceEvent]) -> Iterable[Hashable]:
+        """The model states the trace may start from (usually fixed by each server's bootstrap lines)."""
+
+    def steps(self, state: Hashable, event: TraceEvent) -> Iterable[Chain]:
+        """Every chain of spec steps from ``state`` that explains ``event`` (with the observed fields checked),
+        each with the state it ends in.  No chain: ``state`` cannot explain the event."""
+
+    def diagnose(self, frontier: Sequence[Hashable], event: TraceEvent) -> Mismatch:
+        """Why no state of ``frontier`` explains ``event``."""
+
+
+@dataclass
+class TraceResult:
+    """The outcome of validating a trace."""
+
+    verdict: str  # "valid" or "invalid"
+    events: int  # events read (after any --max-events cut)
+    explained: int  # events explained (== events when valid)
+    spec_steps: int  # spec steps along one explaining behaviour of the explained prefix
+    frontier_peak: int  # the largest frontier (candidate states after an event)
+    elapsed_s: float
+    line: int | None = None  # on invalid: the 1-based line no behaviour explains
+    event: Any = None  # on invalid: that line's event, as read
+    event_name: str | None = None
+    mismatch: Mismatch | None = None
+    #: one explaining behaviour of the explained prefix: the initial state, then (label, state) per spec step,
+    #: each with the 1-based line it explains
+    behaviour: list[tuple[int | None, Label | None, Hashable]] = field(default_factory=list, repr=False)
+
+    @property
+    def events_per_s(self) -> float:
+        return self.explained / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"verdict": self.verdict, "events": self.events, "explained": self.explained,
+                               "spec_steps": self.spec_steps, "frontier_peak": self.frontier_peak,
+                               "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1)}
+        if self.verdict == "invalid":
+            m = self.mismatch or Mismatch()
+            out.update(line=self.line, event=self.event, allowed=list(m.allowed), field=m.field,
+                       observed=m.observed, model=m.model, note=m.note)
+        return out
+
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: Progress | None = None,
+             progress_every: float = 0.5) -> TraceResult:
+    """Validate ``events`` against ``mapping``'s model: breadth-first over the hidden parts of the state,
+    one event at a time.  ``progress`` (if given) is called at most every ``progress_every`` seconds with
+    ``{"events": done, "total": n, "frontier": size, "events_per_s": rate, "elapsed_s": t}``."""
+    start = time.perf_counter()
+    frontier: dict[Hashable, None] = dict.fromkeys(mapping.initial_states(events))
+    # parents[k][state] = (state before event k, the chain of steps of event k); event k is events[k]
+    parents: list[dict[Hashable, tuple[Hashable, tuple[Step, ...]]]] = []
+    peak = len(frontier)
+    next_report = start + progress_every
+    failed_at: int | None = None
+    for k, ev in enumerate(events):
+        nxt: dict[Hashable, tuple[Hashable, tuple[Step, ...]]] = {}
+        for s in frontier:
+            for chain, t in mapping.steps(s, ev):
+                if t not in nxt:
+                    nxt[t] = (s, tuple(chain))
+        if not nxt:
+            failed_at = k
+            break
+        parents.append(nxt)
+        frontier = dict.fromkeys(nxt)
+        peak = max(peak, len(frontier))
+        if progress is not None:
+            now = time.perf_counter()
+            if now >= next_report:
+                next_report = now + progress_every
+                progress({"events": k + 1, "total": len(events), "frontier": len(frontier),
+                          "events_per_s": round((k + 1) / (now - start), 1), "elapsed_s": round(now - start, 3)})
+    explained = len(events) if failed_at is None else failed_at
+    behaviour: list[tuple[int | None, Label | None, Hashable]] = []
+    if frontier:
+        # rebuild one behaviour backwards from the first state of the last explained frontier
+        s = next(iter(frontier))
+        chains: list[tuple[int, tuple[Step, ...]]] = []
+        for k in range(explained - 1, -1, -1):
+            before, chain = parents[k][s]
+            chains.append((events[k].line, chain))
+            s = before
+        behaviour.append((None, None, s))
+        for line, chain in reversed(chains):
+            for lab, t in chain:
+                behaviour.append((line, lab, t))
+    spec_steps = max(len(behaviour) - 1, 0)
+    elapsed = time.perf_counter() - start
+    if progress is not None:
+        progress({"events": explained, "total": len(events), "frontier": len(frontier),
+                  "events_per_s": round(explained / elapsed, 1) if elapsed else 0.0, "elapsed_s": round(elapsed, 3)})
+    if failed_at is None:
+        return TraceResult("valid", len(events), explained, spec_steps, peak, elapsed, behaviour=behaviour)
+    ev = events[failed_at]
+    mismatch = mapping.diagnose(list(frontier), ev)
+    elapsed = time.perf_counter() - start
+    return TraceResult("invalid", len(events), explained, spec_steps, peak, elapsed, line=ev.line,
+                       event=ev.raw, event_name=ev.name, mismatch=mismatch, behaviour=behaviour)
