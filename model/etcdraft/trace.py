@@ -582,6 +582,8 @@ class EtcdTraceMapping:
         if event.name == "ReceiveSnapshot" and o.mtype != "AppendEntriesRequest":
             return
         ii = self.index[o.dst]
+        if diag is not None and not any(self.msg_matches(m, o) for m in ops.bag_domain(st.messages)):
+            diag.why("no message in flight carries the logged fields" + _near_miss(st, o, self.msg_matches))
         if not self._compare(st, o.dst, d.obs, diag):  # ValidatePreStates, on the line's first step only
             return
         # chains of Receive(m) steps; a step that does not consume m keeps the line (a new chain state)
@@ -591,9 +593,6 @@ class EtcdTraceMapping:
         while todo:
             chain, s = todo.pop(0)
             matching = [m for m in ops.bag_domain(s.messages) if m.mdest == o.dst and self.msg_matches(m, o)]
-            if not matching and diag is not None and not chain:
-                diag.why("no message in flight carries the logged fields"
-                         + _near_miss(s, o, self.msg_matches))
             for m in matching:
                 for lab_name, t in ops.receive(s, m, ii, self.index[m.msource]):
                     if t == s:
