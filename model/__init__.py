@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: protocol name -> the package that defines it (imported on first use)
-PROTOCOL_MODULES = {"raft": "refmodel.model.raft", "poa": "refmodel.model.poa"}
+PROTOCOL_MODULES = {"raft": "refmodel.model.raft", "poa": "refmodel.model.poa", "etcdraft": "refmodel.model.etcdraft"}
 
 
 @dataclass(frozen=True)

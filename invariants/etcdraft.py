@@ -1,0 +1,3 @@
+"""etcdraft.tla's correctness invariants (the eight MCetcdraft.cfg checks), as named predicates."""
+
+from __future__ import annotations
