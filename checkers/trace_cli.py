@@ -82,7 +82,7 @@ def cli_main(argv: Sequence[str]) -> int:
         print(file=sys.stderr)
     if args.itf:
         doc = mod.itf_document(events, res, source=str(args.file))
-        Path(args.itf).write_text(json.dumps(doc, indent=1) + "\n")
+        Path(args.itf).write_text(json.dumps(doc, separators=(",", ":")) + "\n")
     if args.json:
         print(json.dumps(res.to_json(), indent=1))
     else:

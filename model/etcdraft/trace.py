@@ -23,8 +23,9 @@ which observed fields must agree.  The rules are those of etcd-io/raft's ``tla/T
   BecomeCandidate; nothing for Replicate, ChangeConf, ApplyConfChange and Ready.  Entry contents, learners,
   tallies, matchIndex, durable state and the rest of the bags stay hidden.
 
-The spec operators are the ones of ``etcdraft.tla`` (see :mod:`refmodel.model.etcdraft.trace_ops`); each is
-called with the parameters the event fixes.
+Every spec step is a call of the project's port of the operator (:mod:`refmodel.model.etcdraft.actions`, the
+plain etcdraft.tla forms: Traceetcdraft.tla extends etcdraft, not MCetcdraft) with the parameters the event
+fixes.  Servers are numbered 1..N in the numeric order of their node ids (``Nil`` is node id ``"0"``).
 """
 
 from __future__ import annotations
@@ -37,17 +38,24 @@ from typing import Any
 
 from refmodel.checkers.trace_validate import Mismatch, TraceEvent
 from refmodel.model.core import Label
-from refmodel.model.etcdraft import trace_ops as ops
-from refmodel.model.etcdraft.trace_ops import (
+from refmodel.model.etcdraft import actions as A
+from refmodel.model.etcdraft.config import EtcdRaftConfig
+from refmodel.model.etcdraft.state import (
     CANDIDATE,
+    CONFIG_ENTRY,
+    EMPTY_BAG,
     FOLLOWER,
     LEADER,
     NIL,
-    AERequest,
-    AEResponse,
-    EState,
-    RVRequest,
-    RVResponse,
+    Config,
+    ConfValue,
+    Entry,
+    EtcdState,
+    Message,
+    ServerVars,
+    message_key,
+    persisted,
+    with_message,
 )
 
 # ------------------------------------------------------------------------------------------------ parsing
@@ -262,6 +270,9 @@ def _annotate(events: list[TraceEvent], path: str) -> list[TraceEvent]:
             if v not in servers:
                 raise TraceInputError(f"{where}: field 'event.conf': node {v!r} is never configured "
                                       f"(servers: {', '.join(sorted(servers))})")
+        if d.obs.vote != "0" and d.obs.vote not in servers:
+            raise TraceInputError(f"{where}: field 'event.state.vote': node {d.obs.vote!r} is never configured "
+                                  f"(servers: {', '.join(sorted(servers))})")
         if d.change and d.change[1] not in servers:
             raise TraceInputError(f"{where}: field 'event.prop.cc.changes[0].nid': node {d.change[1]!r} is never "
                                   f"configured")
@@ -305,9 +316,12 @@ def _with(d: EtcdEvent, **kw: Any) -> EtcdEvent:
 
 # ------------------------------------------------------------------------------------------------ mapping
 
+#: the bounds written into an ITF trace's #meta: high enough never to bind on a recorded run
+UNBOUNDED = 1_000_000
+
 
 class _Diag:
-    """Collects, for one event and one state, the actions the model allowed and the first field that disagreed."""
+    """Collects, for one event, the actions the model allowed and the first field that disagreed."""
 
     def __init__(self) -> None:
         self.allowed: list[str] = []
@@ -328,74 +342,94 @@ class _Diag:
             self.note = note
 
 
-def _fmt(v: Any) -> Any:
-    if isinstance(v, frozenset):
-        return sorted(v, key=lambda s: (len(s), s))
-    if isinstance(v, tuple):
-        return [_fmt(x) for x in v]
-    return v
+def _put(t: tuple, k: int, v: Any) -> tuple:
+    return t[:k] + (v,) + t[k + 1:]
+
+
+def _with_server(st: EtcdState, i: int, sv: ServerVars, **changes: Any) -> EtcdState:
+    return st._replace(servers=_put(st.servers, i - 1, sv), **changes)
+
+
+def _send(st: EtcdState, m: Message) -> EtcdState:
+    return st._replace(pendingMessages=with_message(m, st.pendingMessages))
 
 
 class EtcdTraceMapping:
     """Traceetcdraft.tla's mapping of etcd trace events to etcdraft.tla steps (a
-    :class:`~refmodel.checkers.trace_validate.TraceMapping`)."""
+    :class:`~refmodel.checkers.trace_validate.TraceMapping`) over :class:`~model.etcdraft.state.EtcdState`."""
 
     def __init__(self, events: Sequence[TraceEvent]) -> None:
-        self.servers = tuple(trace_servers(events))
-        self.index = {s: k for k, s in enumerate(self.servers)}
+        self.nids = tuple(trace_servers(events))
+        self.num = {s: k for k, s in enumerate(self.nids, 1)}
+        self.num[NIL_ID] = NIL
+        self.boot = _bootstrap(events)
+        first = events[0].data.obs.nid if events else None
+        init = self.boot[first][5] if first in self.boot else frozenset()
+        self.cfg = EtcdRaftConfig(init_servers=max(1, min(len(init), len(self.nids))), servers=max(1, len(self.nids)),
+                                  reconfiguration_limit=UNBOUNDED, max_term=UNBOUNDED, request_limit=UNBOUNDED,
+                                  max_log=UNBOUNDED, max_in_flight=UNBOUNDED)
+        self._obs_cache: dict[int, tuple] = {}
+
+    def name(self, k: int) -> str:
+        """The node id of server k."""
+        return NIL_ID if k == NIL else self.nids[k - 1]
 
     # ---------------------------------------------------------------------------------- initial state
 
-    def initial_states(self, events: Sequence[TraceEvent]) -> list[EState]:
-        """One state: each server from its last bootstrap line (TraceInitServerVars/LogVars/ConfigVars)."""
-        last: dict[str, TraceEvent] = {}
-        for ev in events:
-            if ev.data.bootstrap:
-                last[ev.data.obs.nid] = ev
-        per = []
-        for s in self.servers:
-            ev = last.get(s)
-            if ev is None:  # a server with no bootstrap line: the spec's plain Init
-                per.append(ops.init_server(self.servers, FOLLOWER, 0, NIL, 0, 0, frozenset()))
-                continue
-            d: EtcdEvent = ev.data
-            conf = d.newconf if ev.name == "ApplyConfChange" and d.newconf is not None else d.obs.conf[0]
-            if ev.name == "ApplyConfChange" and d.newconf is None:
-                conf = frozenset()  # "prop":{"cc":{}}: ToSet of an absent newconf; only reached with no change
-            per.append(ops.init_server(self.servers, d.obs.role, d.obs.term, d.obs.vote, d.obs.log, d.obs.commit,
-                                       conf))
-        return [ops.init_state(self.servers, per)]
+    def initial_states(self, events: Sequence[TraceEvent]) -> list[EtcdState]:
+        """TraceInit: each server from its last bootstrap line (TraceInitServerVars/LogVars/ConfigVars); a
+        server without one as the spec's Init leaves it (term 0, Follower, empty)."""
+        servers = []
+        for nid in self.nids:
+            role, term, vote, log_len, commit, conf = self.boot.get(nid, (FOLLOWER, 0, NIL_ID, 0, 0, frozenset()))
+            c = frozenset(self.num[x] for x in conf)
+            entry = Entry(1, CONFIG_ENTRY, ConfValue(c, frozenset()))
+            sv = ServerVars(currentTerm=term, state=role, votedFor=self.num[vote], log=(entry,) * log_len,
+                            commitIndex=commit, votesResponded=frozenset(), votesGranted=frozenset(),
+                            matchIndex=(0,) * len(self.nids), pendingConfChangeIndex=0,
+                            config=Config((c, frozenset()), frozenset()), durableState=None)  # type: ignore[arg-type]
+            servers.append(sv._replace(durableState=persisted(sv)))
+        return [EtcdState(tuple(servers), EMPTY_BAG, EMPTY_BAG, 0)]
 
     # -------------------------------------------------------------------------------------- comparison
 
-    def _compare(self, st: EState, nid: str, obs: Observed, diag: _Diag | None,
-                 fields: tuple[str, ...] = ("term", "role", "vote", "log", "commit", "conf")) -> bool:
-        sv = st.servers[self.index[nid]]
-        for f in fields:
-            if f == "term":
-                model, want = sv.currentTerm, obs.term
-            elif f == "role":
-                model, want = sv.state, obs.role
-            elif f == "vote":
-                model, want = sv.votedFor, obs.vote
-            elif f == "log":
-                model, want = len(sv.log), obs.log
-            elif f == "commit":
-                model, want = sv.commitIndex, obs.commit
-            else:
-                model, want = sv.config.jointConfig, obs.conf
-            if model != want:
+    def _observed(self, d: EtcdEvent) -> tuple:
+        key = id(d)
+        got = self._obs_cache.get(key)
+        if got is None:
+            o = d.obs
+            got = (o.term, o.role, self.num[o.vote], o.log, o.commit,
+                   (frozenset(self.num[x] for x in o.conf[0]), frozenset(self.num[x] for x in o.conf[1])))
+            self._obs_cache[key] = got
+        return got
+
+    FIELDS = ("term", "role", "vote", "log", "commit", "conf")
+
+    def _compare(self, st: EtcdState, i: int, d: EtcdEvent, diag: _Diag | None,
+                 fields: tuple[str, ...] = FIELDS) -> bool:
+        """ValidatePreStates/ValidatePostStates: server i's variables against the event's."""
+        sv = st.servers[i - 1]
+        want = self._observed(d)
+        have = (sv.currentTerm, sv.state, sv.votedFor, len(sv.log), sv.commitIndex, sv.config.jointConfig)
+        for k, f in enumerate(self.FIELDS):
+            if f in fields and have[k] != want[k]:
                 if diag is not None:
-                    diag.mismatch(f"{f} of node {nid}", _fmt(want), _fmt(model))
+                    diag.mismatch(f"{f} of node {self.name(i)}", self._show(f, want[k]), self._show(f, have[k]))
                 return False
         return True
 
+    def _show(self, f: str, v: Any) -> Any:
+        if f == "vote":
+            return self.name(v)
+        if f == "conf":
+            return [sorted((self.name(x) for x in s), key=_nid_key) for s in v]
+        return v
+
     # ------------------------------------------------------------------------------------- messages
 
-    @staticmethod
-    def msg_matches(m: Any, o: ObservedMsg) -> bool:
+    def msg_matches(self, m: Message, o: ObservedMsg) -> bool:
         """LoglineIsAppendEntriesRequest/Response, LoglineIsRequestVoteRequest/Response."""
-        if m.mtype != o.mtype or m.mdest != o.dst or m.msource != o.src or m.mterm != o.term:
+        if m.mtype != o.mtype or m.mterm != o.term or m.mdest != self.num[o.dst] or m.msource != self.num[o.src]:
             return False
         if o.mtype == "AppendEntriesRequest":
             return (m.msubtype == o.subtype
@@ -409,18 +443,23 @@ class EtcdTraceMapping:
             return m.mlastLogIndex == o.index and m.mlastLogTerm == o.log_term
         return m.mvoteGranted == (not o.reject)
 
-    def _sent(self, before: EState, after: EState, o: ObservedMsg, diag: _Diag | None) -> bool:
-        """``\\E m \\in DOMAIN pendingMessages' : LoglineIs...(m) /\\ OneMoreMessage(m)``."""
-        for m in ops.bag_added(before.pending, after.pending):
-            if self.msg_matches(m, o):
-                return True
-            if diag is not None:
-                diag.mismatch("msg", _obs_msg_str(o), ops.msg_str(m))
-        return False
+    def msg_str(self, m: Message) -> str:
+        src, dst = self.name(m.msource), self.name(m.mdest)
+        if m.mtype == "AppendEntriesRequest":
+            return (f"{m.mtype}[{m.msubtype}] {src}->{dst} term {m.mterm} prev ({m.mprevLogIndex}, "
+                    f"{m.mprevLogTerm}) entries {len(m.mentries)} commit {m.mcommitIndex}")
+        if m.mtype == "AppendEntriesResponse":
+            return (f"{m.mtype}[{m.msubtype}] {src}->{dst} term {m.mterm} success {str(m.msuccess).lower()} "
+                    f"matchIndex {m.mmatchIndex}")
+        if m.mtype == "RequestVoteRequest":
+            return f"{m.mtype} {src}->{dst} term {m.mterm} lastLog ({m.mlastLogIndex}, {m.mlastLogTerm})"
+        return f"{m.mtype} {src}->{dst} term {m.mterm} granted {str(m.mvoteGranted).lower()}"
 
     # ----------------------------------------------------------------------------------------- steps
 
-    def steps(self, st: EState, event: TraceEvent, diag: _Diag | None = None) -> Iterator[tuple[tuple, EState]]:
+    def steps(self, st: EtcdState, event: TraceEvent, diag: _Diag | None = None
+              ) -> Iterator[tuple[tuple, EtcdState]]:
+        """Every chain of spec steps from ``st`` that explains ``event``, with the state it ends in."""
         d: EtcdEvent = event.data
         name = event.name
         if d.bootstrap or d.skip:
@@ -437,85 +476,142 @@ class EtcdTraceMapping:
         for lab, t in handler(st, d, diag):
             yield ((lab, t),), t
 
-    def _post(self, st: EState, t: EState | None, lab: Label, d: EtcdEvent, diag: _Diag | None,
-              nid: str | None = None, fields: tuple[str, ...] | None = None, sent: bool = False
-              ) -> Iterator[tuple[Label, EState]]:
-        if t is None:
-            return
-        if diag is not None:
-            diag.allow(lab)
-        nid = nid or d.obs.nid
-        ok = self._compare(t, nid, d.obs, diag, fields) if fields else self._compare(t, nid, d.obs, diag)
-        if ok and sent:
-            ok = self._sent(st, t, d.msg, diag)
-        if ok:
-            yield lab, t
-
-    def _node(self, d: EtcdEvent, nid: str, diag: _Diag | None) -> int:
-        return self.index[nid]
-
-    def _on_SendRequestVoteRequest(self, st, d, diag):
-        i, j = d.msg.src, d.msg.dst
-        t = ops.request_vote(st, self.index[i], self.index[j])
-        yield from self._post(st, t, Label("RequestVote", (("i", i), ("j", j))), d, diag, nid=i, sent=True)
-
-    def _on_SendRequestVoteResponse(self, st, d, diag):  # i = j: the candidate's vote for itself
-        yield from self._on_SendRequestVoteRequest(st, d, diag)
-
-    def _on_BecomeLeader(self, st, d, diag):
-        i = d.obs.nid
-        t = ops.become_leader(st, self.index[i])
-        if t is not None and d.obs.role != LEADER:
-            if diag is not None:
-                diag.mismatch(f"role of node {i}", d.obs.role, LEADER)
-            return
-        yield from self._post(st, t, Label("BecomeLeader", (("i", i),)), d, diag)
-
-    def _on_Replicate(self, st, d, diag):
-        i = d.obs.nid
-        t = ops.client_request(st, self.index[i], 0)
+    def _step(self, lab: Label, t: EtcdState | None, diag: _Diag | None) -> Iterator[tuple[Label, EtcdState]]:
+        """A step no field of the event is compared against."""
         if t is not None:
-            lab = Label("ClientRequest", (("i", i), ("v", 0)))
             if diag is not None:
                 diag.allow(lab)
             yield lab, t
 
-    def _on_Commit(self, st, d, diag):
-        i = d.obs.nid
-        if d.obs.role != LEADER or st.servers[self.index[i]].state != LEADER:
-            if diag is not None:
-                diag.mismatch(f"role of node {i}", d.obs.role, st.servers[self.index[i]].state)
+    def _post(self, lab: Label, t: EtcdState | None, i: int, d: EtcdEvent, diag: _Diag | None,
+              fields: tuple[str, ...] = FIELDS, sent: Message | None = None) -> Iterator[tuple[Label, EtcdState]]:
+        """A step followed by ValidatePostStates(i) (and, for a send, the logged message's fields)."""
+        if t is None:
             return
-        t = ops.advance_commit_index(st, self.index[i])
-        yield from self._post(st, t, Label("AdvanceCommitIndex", (("i", i),)), d, diag)
+        if diag is not None:
+            diag.allow(lab)
+        if not self._compare(t, i, d, diag, fields):
+            return
+        if sent is not None and not self.msg_matches(sent, d.msg):
+            if diag is not None:
+                diag.mismatch("msg", _obs_msg_str(d.msg), self.msg_str(sent))
+            return
+        yield lab, t
 
-    def _on_SendAppendEntriesRequest(self, st, d, diag):
-        m = d.msg
-        i, j = m.src, m.dst
-        ii, jj = self.index[i], self.index[j]
-        if m.type == "MsgApp":
-            b = m.index + 1
-            e = b + m.entries
-            sv = st.servers[ii]
-            if not (sv.matchIndex[jj] + 1 <= b <= len(sv.log) + 1 and e <= len(sv.log) + 1):
+    def _server(self, st: EtcdState, nid: str) -> tuple[int, ServerVars]:
+        i = self.num[nid]
+        return i, st.servers[i - 1]
+
+    def _on_SendRequestVoteRequest(self, st, d, diag):  # RequestVoteIfLogged(i, j)
+        i, sv = self._server(st, d.msg.src)
+        j = self.num[d.msg.dst]
+        m = A.request_vote(self.cfg, i, j, sv)
+        t = None if m is None else _send(st, m)
+        yield from self._post(Label("RequestVote", (("i", i), ("j", j))), t, i, d, diag, sent=m)
+
+    _on_SendRequestVoteResponse = _on_SendRequestVoteRequest  # to itself: the candidate's own vote
+
+    def _on_BecomeLeader(self, st, d, diag):  # BecomeLeaderIfLogged(i)
+        i, sv = self._server(st, d.obs.nid)
+        new = A.become_leader(self.cfg, i, sv)
+        t = None if new is None else _with_server(st, i, new)
+        yield from self._post(Label("BecomeLeader", (("i", i),)), t, i, d, diag)
+
+    def _on_Replicate(self, st, d, diag):  # ClientRequestIfLogged(i, 0): nothing compared
+        i, sv = self._server(st, d.obs.nid)
+        new = A.client_request(self.cfg, i, 0, sv)
+        yield from self._step(Label("ClientRequest", (("i", i), ("v", 0))),
+                              None if new is None else _with_server(st, i, new), diag)
+
+    def _on_Commit(self, st, d, diag):  # AdvanceCommitIndexIfLogged(i)
+        i, sv = self._server(st, d.obs.nid)
+        if d.obs.role != LEADER:
+            if diag is not None:
+                diag.mismatch(f"role of node {d.obs.nid}", d.obs.role, "a Commit line must be a Leader's")
+            return
+        new = A.advance_commit_index(self.cfg, i, sv)
+        yield from self._post(Label("AdvanceCommitIndex", (("i", i),)),
+                              None if new is None else _with_server(st, i, new), i, d, diag)
+
+    def _on_SendAppendEntriesRequest(self, st, d, diag):  # AppendEntries/Heartbeat/SendSnapshotIfLogged
+        o = d.msg
+        i, sv = self._server(st, o.src)
+        j = self.num[o.dst]
+        if o.type == "MsgApp":
+            b = o.index + 1
+            e = b + o.entries
+            lo, hi = sv.matchIndex[j - 1] + 1, len(sv.log) + 1
+            if not (lo <= b <= hi and lo <= e <= hi):  # \E b, e \in matchIndex[i][j]+1..Len(log[i])+1
                 if diag is not None:
-                    diag.mismatch(f"msg.index/entries (range <<{b}, {e}>>)", f"<<{b}, {e}>>",
-                                  f"b, e in {sv.matchIndex[jj] + 1}..{len(sv.log) + 1}")
+                    diag.mismatch("msg.index/msg.entries", f"range <<{b}, {e}>>",
+                                  f"b, e in {lo}..{hi} (matchIndex[{o.src}][{o.dst}]+1..Len(log[{o.src}])+1)")
                 return
-            t = ops.append_entries(st, ii, jj, b, e)
+            m = A.append_entries(self.cfg, i, j, sv, b, e)
             lab = Label("AppendEntries", (("i", i), ("j", j), ("range", (b, e))))
-        elif m.type == "MsgHeartbeat":
-            t = ops.heartbeat(st, ii, jj)
+        elif o.type == "MsgHeartbeat":
+            m = A.heartbeat(self.cfg, i, j, sv)
             lab = Label("Heartbeat", (("i", i), ("j", j)))
-        else:  # MsgSnap: entries is the snapshot's index
-            if not 1 <= m.entries <= st.servers[ii].commitIndex:
+        else:  # MsgSnap: the logged entries count is the snapshot's index
+            if not 1 <= o.entries <= sv.commitIndex:
                 if diag is not None:
-                    diag.mismatch("msg.entries (snapshot index)", m.entries,
-                                  f"1..{st.servers[ii].commitIndex} (commitIndex of {i})")
+                    diag.mismatch("msg.entries (snapshot index)", o.entries, f"1..{sv.commitIndex}")
                 return
-            t = ops.send_snapshot(st, ii, jj, m.entries)
-            lab = Label("SendSnapshot", (("i", i), ("j", j), ("index", m.entries)))
-        yield from self._post(st, t, lab, d, diag, nid=i, sent=True)
+            m = A.send_snapshot(self.cfg, i, j, sv, o.entries)
+            lab = Label("SendSnapshot", (("i", i), ("j", j), ("index", o.entries)))
+        yield from self._post(lab, None if m is None else _send(st, m), i, d, diag, sent=m)
+
+    def _on_SendAppendEntriesResponse(self, st, d, diag):  # AppendEntriesToSelfIfLogged(i) (others skipped)
+        i, sv = self._server(st, d.msg.src)
+        m = A.append_entries_to_self(self.cfg, i, sv)
+        yield from self._post(Label("AppendEntriesToSelf", (("i", i),)), None if m is None else _send(st, m), i, d,
+                              diag, sent=m)
+
+    def _on_BecomeCandidate(self, st, d, diag):  # TimeoutIfLogged(i): role and term compared
+        i, sv = self._server(st, d.obs.nid)
+        if d.obs.role != CANDIDATE:
+            if diag is not None:
+                diag.mismatch(f"role of node {d.obs.nid}", d.obs.role, CANDIDATE)
+            return
+        new = A.timeout(self.cfg, i, sv)
+        yield from self._post(Label("Timeout", (("i", i),)), None if new is None else _with_server(st, i, new), i,
+                              d, diag, fields=("role", "term"))
+
+    def _on_ChangeConf(self, st, d, diag):  # AddNewServer/AddLearner/DeleteServerIfLogged(i, j): nothing compared
+        i, sv = self._server(st, d.obs.nid)
+        action, target = d.change
+        j = self.num[target]
+        fn, name = {"AddNewServer": (A.add_new_server, "AddNewServer"), "AddLearner": (A.add_learner, "AddLearner"),
+                    "RemoveServer": (A.delete_server, "DeleteServer")}[action]
+        new = fn(self.cfg, i, j, sv)
+        yield from self._step(Label(name, (("i", i), ("j", j))), None if new is None else _with_server(st, i, new),
+                              diag)
+
+    def _on_ApplyConfChange(self, st, d, diag):  # ApplySimpleConfChangeIfLogged(i): nothing compared
+        i, sv = self._server(st, d.obs.nid)
+        res = A.apply_simple_conf_change(self.cfg, i, sv)
+        t = None
+        if res is not None:
+            new, bump = res
+            t = _with_server(st, i, new, reconfigCount=st.reconfigCount + 1) if bump else _with_server(st, i, new)
+        yield from self._step(Label("ApplySimpleConfChange", (("i", i),)), t, diag)
+
+    def _on_Ready(self, st, d, diag):  # ReadyIfLogged(i): nothing compared
+        i, sv = self._server(st, d.obs.nid)
+        msgs, pend = A.ready_bags(i, st.messages, st.pendingMessages)
+        t = _with_server(st, i, A.ready(self.cfg, i, sv), messages=msgs, pendingMessages=pend)
+        yield from self._step(Label("Ready", (("i", i),)), t, diag)
+
+    def _on_InitState(self, st, d, diag):  # RestartIfLogged(i)
+        i, sv = self._server(st, d.obs.nid)
+        t = _with_server(st, i, A.restart(self.cfg, i, sv),
+                         pendingMessages=A.restart_pending(i, st.pendingMessages))
+        yield from self._post(Label("Restart", (("i", i),)), t, i, d, diag)
+
+    def _on_BecomeFollower(self, st, d, diag):  # StepDownToFollowerIfLogged(i)
+        i, sv = self._server(st, d.obs.nid)
+        new = A.step_down_to_follower(self.cfg, i, sv)
+        yield from self._post(Label("StepDownToFollower", (("i", i),)),
+                              None if new is None else _with_server(st, i, new), i, d, diag)
 
     def _on_SendSnapshot(self, st, d, diag):
         if diag is not None:
@@ -523,101 +619,83 @@ class EtcdTraceMapping:
                      "SendAppendEntriesRequest)")
         return iter(())
 
-    def _on_SendAppendEntriesResponse(self, st, d, diag):  # to itself (other responses are skipped)
-        i = d.msg.src
-        t = ops.append_entries_to_self(st, self.index[i])
-        yield from self._post(st, t, Label("AppendEntriesToSelf", (("i", i),)), d, diag, nid=i, sent=True)
-
-    def _on_BecomeCandidate(self, st, d, diag):
-        i = d.obs.nid
-        t = ops.timeout(st, self.index[i])
-        if d.obs.role != CANDIDATE:
-            if diag is not None:
-                diag.mismatch(f"role of node {i}", d.obs.role, CANDIDATE)
-            return
-        yield from self._post(st, t, Label("Timeout", (("i", i),)), d, diag, fields=("role", "term"))
-
-    def _on_ChangeConf(self, st, d, diag):
-        i = d.obs.nid
-        action, j = d.change
-        fn = {"AddNewServer": ops.add_new_server, "AddLearner": ops.add_learner,
-              "RemoveServer": ops.delete_server}[action]
-        t = fn(st, self.index[i], self.index[j])
-        if t is not None:
-            lab = Label({"RemoveServer": "DeleteServer"}.get(action, action), (("i", i), ("j", j)))
-            if diag is not None:
-                diag.allow(lab)
-            yield lab, t
-
-    def _on_ApplyConfChange(self, st, d, diag):
-        i = d.obs.nid
-        t = ops.apply_simple_conf_change(st, self.index[i])
-        if t is not None:
-            lab = Label("ApplySimpleConfChange", (("i", i),))
-            if diag is not None:
-                diag.allow(lab)
-            yield lab, t
-
-    def _on_Ready(self, st, d, diag):
-        i = d.obs.nid
-        lab = Label("Ready", (("i", i),))
-        if diag is not None:
-            diag.allow(lab)
-        yield lab, ops.ready(st, self.index[i])
-
-    def _on_InitState(self, st, d, diag):
-        i = d.obs.nid
-        yield from self._post(st, ops.restart(st, self.index[i]), Label("Restart", (("i", i),)), d, diag)
-
-    def _on_BecomeFollower(self, st, d, diag):
-        i = d.obs.nid
-        t = ops.step_down_to_follower(st, self.index[i])
-        yield from self._post(st, t, Label("StepDownToFollower", (("i", i),)), d, diag)
-
     # --------------------------------------------------------------------------------------- receive
 
-    def _receive(self, st: EState, event: TraceEvent, diag: _Diag | None) -> Iterator[tuple[tuple, EState]]:
+    def _matching(self, st: EtcdState, o: ObservedMsg) -> list[Message]:
+        dst = self.num[o.dst]
+        found = [m for m, _ in st.messages if m.mdest == dst and self.msg_matches(m, o)]
+        return sorted(found, key=message_key) if len(found) > 1 else found
+
+    def _receive(self, st: EtcdState, event: TraceEvent, diag: _Diag | None) -> Iterator[tuple[tuple, EtcdState]]:
+        """TraceNextReceiveActions: Receive(m) steps for a matching m until one consumes it."""
         d: EtcdEvent = event.data
         o = d.msg
+        i = self.num[o.dst]
         if event.name == "ReceiveSnapshot" and o.mtype != "AppendEntriesRequest":
             return
-        ii = self.index[o.dst]
-        if diag is not None and not any(self.msg_matches(m, o) for m in ops.bag_domain(st.messages)):
-            diag.why("no message in flight carries the logged fields" + _near_miss(st, o, self.msg_matches))
-        if not self._compare(st, o.dst, d.obs, diag):  # ValidatePreStates, on the line's first step only
+        if diag is not None and not self._matching(st, o):
+            diag.why("no message in flight carries the logged fields" + self._near_miss(st, o))
+        if not self._compare(st, i, d, diag):  # ValidatePreStates: on the line's first step only
             return
-        # chains of Receive(m) steps; a step that does not consume m keeps the line (a new chain state)
-        todo: list[tuple[tuple, EState]] = [((), st)]
+        todo: list[tuple[tuple, EtcdState]] = [((), st)]
         seen = {st}
-        done: dict[EState, tuple] = {}
+        done: dict[EtcdState, tuple] = {}
         while todo:
             chain, s = todo.pop(0)
-            matching = [m for m in ops.bag_domain(s.messages) if m.mdest == o.dst and self.msg_matches(m, o)]
-            for m in matching:
-                for lab_name, t in ops.receive(s, m, ii, self.index[m.msource]):
-                    if t == s:
-                        continue  # a step that changes nothing (e.g. appending no missing entry)
-                    lab = Label(lab_name, (("m", ops.msg_str(m)),))
+            sv = s.servers[i - 1]
+            for m in self._matching(s, o):
+                j = m.msource
+                for name, handler in A.DEFAULT_RULES.handlers(m):
+                    h = handler(self.cfg, i, j, sv, m)
+                    if h is None:
+                        continue
+                    t = _with_server(s, i, h.sv,
+                                     messages=A.without_message(m, s.messages) if h.consume else s.messages,
+                                     pendingMessages=(s.pendingMessages if h.reply is None
+                                                      else with_message(h.reply, s.pendingMessages)))
+                    lab = A.receive_label(name, m)
                     if diag is not None:
                         diag.allow(lab)
                     step = chain + ((lab, t),)
-                    if ops.bag_count(t.messages, m) == ops.bag_count(s.messages, m) - 1:
+                    if h.consume:  # StepToNextTraceIfMessageIsProcessed: the line is done
                         done.setdefault(t, step)
-                    elif t not in seen:
+                    elif t not in seen:  # the same line continues from t (a step that changes nothing adds none)
                         seen.add(t)
                         todo.append((step, t))
         for t, chain in done.items():
             yield chain, t
 
+    def _near_miss(self, s: EtcdState, o: ObservedMsg) -> str:
+        src, dst = self.num[o.src], self.num[o.dst]
+        pend = [m for m, _ in s.pendingMessages if self.msg_matches(m, o)]
+        same = sorted((m for m, _ in s.messages if m.msource == src and m.mdest == dst and m.mtype == o.mtype),
+                      key=message_key)
+        out = ""
+        if pend:
+            out += f"; a matching message is pending (sent, but node {o.src} has had no Ready step since)"
+        if same:
+            out += (f"; in flight {o.src}->{o.dst}: " + "; ".join(self.msg_str(m) for m in same[:4])
+                    + (f" (and {len(same) - 4} more)" if len(same) > 4 else ""))
+        else:
+            out += f"; nothing of that type in flight {o.src}->{o.dst}"
+        return out
+
     # ------------------------------------------------------------------------------------- diagnosis
 
-    def diagnose(self, frontier: Sequence[EState], event: TraceEvent) -> Mismatch:
+    def diagnose(self, frontier: Sequence[EtcdState], event: TraceEvent) -> Mismatch:
         diag = _Diag()
         for st in frontier:
             for _ in self.steps(st, event, diag):
                 pass
-        allowed = tuple(dict.fromkeys(diag.allowed))
-        return Mismatch(allowed=allowed, field=diag.field, observed=diag.observed, model=diag.model, note=diag.note)
+        return Mismatch(allowed=tuple(dict.fromkeys(diag.allowed)), field=diag.field, observed=diag.observed,
+                        model=diag.model, note=diag.note)
+
+
+NIL_ID = "0"
+
+
+def _nid_key(s: str) -> tuple:
+    return (0, int(s), s) if s.isdigit() else (1, 0, s)
 
 
 def _obs_msg_str(o: ObservedMsg) -> str:
@@ -625,15 +703,19 @@ def _obs_msg_str(o: ObservedMsg) -> str:
             f"commit {o.commit} reject {str(o.reject).lower()}")
 
 
-def _near_miss(s: EState, o: ObservedMsg, matches: Any) -> str:
-    """Name the in-flight (or not yet released) messages between the same servers, to show what differs."""
-    same = [m for m in ops.bag_domain(s.messages) if m.mdest == o.dst and m.msource == o.src and m.mtype == o.mtype]
-    pend = [m for m in ops.bag_domain(s.pending) if m.mdest == o.dst and m.msource == o.src and matches(m, o)]
-    out = ""
-    if pend:
-        out += f"; a matching message is still pending (sent, but node {o.src} has not had its Ready step)"
-    if same:
-        out += "; in flight from " + o.src + " to " + o.dst + ": " + "; ".join(ops.msg_str(m) for m in same[:4])
+def _bootstrap(events: Sequence[TraceEvent]) -> dict[str, tuple]:
+    """Each server's last bootstrap line as (role, term, vote, log length, commit, configuration):
+    LastBootstrapLog and BootstrappedConfig."""
+    out: dict[str, tuple] = {}
+    for ev in events:
+        d: EtcdEvent = ev.data
+        if not d.bootstrap:
+            continue
+        if ev.name == "ApplyConfChange":
+            conf = d.newconf if d.newconf is not None else frozenset()
+        else:
+            conf = d.obs.conf[0]
+        out[d.obs.nid] = (d.obs.role, d.obs.term, d.obs.vote, d.obs.log, d.obs.commit, conf)
     return out
 
 
@@ -647,47 +729,117 @@ def mapping(events: Sequence[TraceEvent]) -> EtcdTraceMapping:
 
 @dataclass(frozen=True)
 class TraceModelConfig:
-    """What ``#meta`` records of the model an ITF trace of a validated run steps through."""
+    """The model an ITF trace of a validated run steps through: etcdraft.tla's plain Next (Traceetcdraft.tla
+    uses etcdraft's operators, not MCetcdraft's bounded overrides) over ``servers`` servers, from the initial
+    state the trace's bootstrap lines give.  ``init`` holds, per server 1..N, ``[role, term, vote, log length,
+    commit, configuration]``; ``nodes`` the etcd node id of each server.  The state constraint never binds."""
 
-    servers: tuple[str, ...]
-    init_server: tuple[str, ...]
+    servers: int = 1
+    nodes: tuple = ()
+    init: tuple = ()
+    init_servers: int = 1
+    max_log: int = UNBOUNDED
+    max_in_flight: int = UNBOUNDED
+
+    def __post_init__(self) -> None:
+        from refmodel.model.core import ConfigError
+
+        object.__setattr__(self, "nodes", tuple(str(x) for x in self.nodes))
+        try:
+            init = tuple((str(r), int(t), int(v), int(n), int(c), tuple(int(x) for x in conf))
+                         for r, t, v, n, c, conf in self.init)
+        except (TypeError, ValueError):
+            raise ConfigError("init must list [role, term, vote, log, commit, [config]] per server") from None
+        object.__setattr__(self, "init", init)
+        if len(self.init) != self.servers or len(self.nodes) != self.servers:
+            raise ConfigError(f"init and nodes must describe {self.servers} servers")
+
+    def short_name(self) -> str:
+        return f"trace_n{self.servers}"
 
 
-class _ItfView:
-    """The minimum :func:`refmodel.checkers.itf.trace_document` needs of a model."""
+def _plain_rules() -> Any:
+    """etcdraft.tla's Next as Traceetcdraft.tla runs it: Timeout, ClientRequest, Send, AddNewServer,
+    AddLearner and DeleteServer without MCetcdraft's bounds."""
+    return A.replace_rules(
+        timeout=lambda cfg, i, sv, candidates: A.timeout(cfg, i, sv),
+        client_request=A.client_request,
+        send_ok=lambda m, messages, pending: True,
+        add_new_server=lambda cfg, i, j, sv, rc: A.add_new_server(cfg, i, j, sv),
+        add_learner=lambda cfg, i, j, sv, rc: A.add_learner(cfg, i, j, sv),
+        delete_server=lambda cfg, i, j, sv, rc: A.delete_server(cfg, i, j, sv))
 
-    protocol = "etcdraft"
-    mutant = None
 
-    def __init__(self, config: TraceModelConfig) -> None:
-        self.config = config
+class TraceEtcdRaft(A.EtcdRaft):
+    """etcdraft.tla (plain Next with membership changes) from a trace's initial state, for ``refmodel replay``
+    of the ITF a validation run writes."""
 
-    def itf_vars(self, state: EState) -> dict[str, Any]:
-        return ops.itf_vars(state)
+    protocol = "etcdraft_trace"
+
+    def __init__(self, config: TraceModelConfig, rules: Any = None, mutant: str | None = None) -> None:
+        super().__init__(config, _plain_rules() if rules is None else rules, mutant)  # type: ignore[arg-type]
+
+    def init_states(self) -> list[EtcdState]:
+        servers = []
+        n = self.config.servers
+        for role, term, vote, log_len, commit, conf in self.config.init:
+            c = frozenset(conf)
+            sv = ServerVars(currentTerm=term, state=role, votedFor=vote,
+                            log=(Entry(1, CONFIG_ENTRY, ConfValue(c, frozenset())),) * log_len, commitIndex=commit,
+                            votesResponded=frozenset(), votesGranted=frozenset(), matchIndex=(0,) * n,
+                            pendingConfChangeIndex=0, config=Config((c, frozenset()), frozenset()),
+                            durableState=None)  # type: ignore[arg-type]
+            servers.append(sv._replace(durableState=persisted(sv)))
+        return [EtcdState(tuple(servers), EMPTY_BAG, EMPTY_BAG, 0)]
+
+    def engine(self):  # noqa: ANN201 - the explicit engine: the fast one assumes MCetcdraft's rules
+        from refmodel.model.core import ExplicitEngine
+
+        return ExplicitEngine(self)
+
+
+def _build_trace_model(config: TraceModelConfig, mutant: str | None = None) -> TraceEtcdRaft:
+    from refmodel.model import UnknownMutant
+
+    if mutant is not None:
+        raise UnknownMutant(f"unknown etcdraft_trace mutant '{mutant}' (it has none)")
+    return TraceEtcdRaft(config)
+
+
+def _protocol() -> Any:
+    from refmodel.model import ProtocolInfo
+
+    return ProtocolInfo(name="etcdraft_trace",
+                        description="etcdraft.tla's plain Next from an etcd trace's initial state (the model "
+                                    "`refmodel trace validate --itf` traces step through; for replay)",
+                        config_class=TraceModelConfig, build=_build_trace_model, mutants={})
+
+
+PROTOCOL = _protocol()
+
+
+def trace_model_config(m: EtcdTraceMapping, initial: EtcdState) -> TraceModelConfig:
+    init = tuple((sv.state, sv.currentTerm, sv.votedFor, len(sv.log), sv.commitIndex,
+                  tuple(sorted(sv.config.jointConfig[0]))) for sv in initial.servers)
+    return TraceModelConfig(servers=len(m.nids), nodes=m.nids, init=init, init_servers=m.cfg.init_servers)
 
 
 @dataclass(frozen=True)
 class _ItfStep:
     action: Label | None
-    raw: EState
+    raw: EtcdState
 
 
 def itf_document(events: Sequence[TraceEvent], result: Any, source: str = "trace") -> dict[str, Any]:
-    """The explained prefix of a validation run as an ITF document: every spec step, with the trace line it
-    explains in ``#meta``."""
+    """The explained prefix of a validation run as an ITF document (every spec step; ``#meta.line`` of each
+    state names the trace line it explains) that ``refmodel replay`` re-checks step by step."""
     from refmodel.checkers.itf import trace_document
 
-    servers = tuple(trace_servers(events))
-    first = events[0].data.obs.nid if events else ""
-    init = ()
-    if result.behaviour:
-        st0 = result.behaviour[0][2]
-        k = list(st0.ids).index(first) if first in st0.ids else 0
-        init = tuple(sorted(st0.servers[k].config.jointConfig[0]))
-    view = _ItfView(TraceModelConfig(servers=servers, init_server=init))
+    m = mapping(events)
+    system = TraceEtcdRaft(trace_model_config(m, result.behaviour[0][2]))
     steps = [_ItfStep(lab, st) for _, lab, st in result.behaviour]
-    doc = trace_document(view, steps, description=f"etcdraft.tla behaviour explaining {result.explained} events "
-                         f"of {source} ({result.verdict})",
+    doc = trace_document(system, steps, description=f"etcdraft.tla behaviour explaining {result.explained} "
+                         f"events of {source} ({result.verdict})",
                          extra_meta={"trace": source, "verdict": result.verdict, "explained": result.explained})
     for item, (line, _, _) in zip(doc["states"], result.behaviour):
         if line is not None:
