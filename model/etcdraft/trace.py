@@ -478,6 +478,8 @@ class EtcdTraceMapping:
 
     def _step(self, lab: Label, t: EtcdState | None, diag: _Diag | None) -> Iterator[tuple[Label, EtcdState]]:
         """A step no field of the event is compared against."""
+        if t is None and diag is not None:
+            diag.why(f"{lab} is not enabled (its guard is false)")
         if t is not None:
             if diag is not None:
                 diag.allow(lab)
@@ -487,6 +489,8 @@ class EtcdTraceMapping:
               fields: tuple[str, ...] = FIELDS, sent: Message | None = None) -> Iterator[tuple[Label, EtcdState]]:
         """A step followed by ValidatePostStates(i) (and, for a send, the logged message's fields)."""
         if t is None:
+            if diag is not None:
+                diag.why(f"{lab} is not enabled (its guard is false)")
             return
         if diag is not None:
             diag.allow(lab)

@@ -1,0 +1,337 @@
+"""etcd raft traces against etcdraft.tla (Traceetcdraft.tla's mapping): the recorded traces, realistic
+corruptions of them (each rejected at the line that introduces it, or the reason the spec accepts it), and
+malformed input (one line naming file, line and field; exit 2)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from refmodel.checkers.cli import main
+from refmodel.checkers.trace_validate import validate
+from refmodel.model.etcdraft import trace as T
+
+REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "etcd"
+EXAMPLE = REF / "example.ndjson"
+OLD = REF / "example_3node_leader_removal.ndjson"
+
+pytestmark = pytest.mark.skipif(not EXAMPLE.exists(), reason="shared reference traces not available")
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return [json.loads(line) for line in EXAMPLE.read_text().splitlines()]
+
+
+def run(recs: list[dict]):
+    events = T.parse_lines([json.dumps(r) for r in recs])
+    return validate(T.mapping(events), events)
+
+
+# ------------------------------------------------------------------------------------------ generators
+
+
+def first(recs, pred, start=0):
+    """The 0-based index of the first record at or after 0-based index ``start`` whose event satisfies pred."""
+    return next(k for k, r in enumerate(recs) if k >= start and pred(r["event"]))
+
+
+def last_send_of(recs, k):
+    """The 0-based index of the last Send line before k logging the same message as receive line k."""
+    msg = recs[k]["event"]["msg"]
+    return max(j for j in range(k) if recs[j]["event"]["name"].startswith("Send") and recs[j]["event"]["msg"] == msg)
+
+
+def edited(recs, k, fn):
+    out = copy.deepcopy(recs)
+    fn(out[k]["event"])
+    return out
+
+
+def moved(recs, k, to):
+    """Line k+1 moved to position to+1 (before the line now there)."""
+    out = copy.deepcopy(recs)
+    out.insert(to, out.pop(k))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ real traces
+
+
+def test_example_trace_is_valid_with_tlc_state_count(records):
+    res = run(records)
+    assert res.verdict == "valid" and res.events == res.explained == 4888
+    assert res.frontier_peak == 1
+    # TLC on Traceetcdraft: 4,998 distinct states, one per level: the initial state, one per line, and one per
+    # extra step of a multi-step receive line.  Here: the same count.
+    steps_per_line: dict[int, int] = {}
+    for line, _, _ in res.behaviour[1:]:
+        steps_per_line[line] = steps_per_line.get(line, 0) + 1
+    extra = sum(n - 1 for n in steps_per_line.values())
+    assert 1 + res.events + extra == 4998
+    assert res.spec_steps == 4118
+
+
+def test_example_trace_via_cli_json(capsys):
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--json", "--progress", "off"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verdict"] == "valid"
+    assert (out["events"], out["explained"], out["spec_steps"], out["frontier_peak"]) == (4888, 4888, 4118, 1)
+    assert out["elapsed_s"] >= 0 and "line" not in out
+
+
+def test_servers_and_bootstrap(records):
+    events = T.parse_lines([json.dumps(r) for r in records])
+    assert T.trace_servers(events) == [str(k) for k in range(1, 11)]
+    m = T.mapping(events)
+    (init,) = m.initial_states(events)
+    five = frozenset(range(1, 6))
+    for k, sv in enumerate(init.servers, 1):
+        if k <= 5:  # bootstrapped: term 1, 5 ConfigEntry entries naming {1..5}, commit 5
+            assert (sv.currentTerm, len(sv.log), sv.commitIndex, sv.config.jointConfig[0]) == (1, 5, 5, five)
+            assert all(e.value.newconf == five for e in sv.log)
+        else:  # added later: empty, term 0, no configuration
+            assert (sv.currentTerm, len(sv.log), sv.commitIndex, sv.config.jointConfig[0]) == (0, 0, 0, frozenset())
+    assert sum(e.data.bootstrap for e in events) == 60
+
+
+def test_old_variant_stops_at_its_first_bootstrap_event(capsys):
+    """The 386-line variant (unmerged PRs #204/#226) logs ``Bootstrap`` and ``Advance`` events, for which
+    etcdraft.tla at cdfbeed3 has no action: the first one, line 7 (node 1's Bootstrap, after its bootstrap
+    lines), is the first line no behaviour explains."""
+    code = main(["trace", "validate", str(OLD), "--model", "etcdraft", "--json", "--progress", "off"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert (out["verdict"], out["line"], out["event"]["name"], out["explained"]) == ("invalid", 7, "Bootstrap", 6)
+    assert "no action for event Bootstrap" in out["note"]
+
+
+def test_itf_of_a_prefix_replays(tmp_path, capsys):
+    itf = tmp_path / "t.itf.json"
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--max-events", "150", "--itf",
+                 str(itf), "--progress", "off"]) == 0
+    doc = json.loads(itf.read_text())
+    assert doc["#meta"]["protocol"] == "etcdraft_trace" and doc["#meta"]["explained"] == 150
+    assert doc["states"][1]["#meta"]["line"] > 0
+    capsys.readouterr()
+    assert main(["replay", str(itf)]) == 0
+    assert "every one a transition of etcdraft_trace" in capsys.readouterr().out
+
+
+def test_itf_of_a_tampered_step_is_refused_by_replay(tmp_path, capsys):
+    itf = tmp_path / "t.itf.json"
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--max-events", "120", "--itf",
+                 str(itf), "--progress", "off"]) == 0
+    doc = json.loads(itf.read_text())
+    doc["states"][-1]["reconfigCount"] = {"#bigint": "7"}
+    itf.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["replay", str(itf)]) == 2
+    assert "not what" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ corruptions
+
+
+def assert_rejected(recs, line, *, name=None, text=None):
+    res = run(recs)
+    assert res.verdict == "invalid", "the corruption was accepted"
+    assert res.line == line, res.mismatch.describe()
+    if name:
+        assert res.event_name == name
+    if text:
+        assert text in res.mismatch.describe(), res.mismatch.describe()
+    return res
+
+
+def test_vote_response_flipped(records):
+    k = first(records, lambda e: e["name"] == "ReceiveRequestVoteResponse" and e["msg"]["from"] != e["msg"]["to"])
+    assert k + 1 == 95
+    bad = edited(records, k, lambda e: e["msg"].__setitem__("reject", not e["msg"]["reject"]))
+    assert_rejected(bad, 95, name="ReceiveRequestVoteResponse", text="granted true")
+
+
+def test_vote_response_flipped_on_both_sides_is_caught_at_the_receive(records):
+    """Traceetcdraft skips a response sent to another server (the receive step that produced it is
+    compared), so flipping the Send line too (line 88) is caught at the receive, line 95."""
+    k = 94
+    s = last_send_of(records, k)
+    assert s + 1 == 88
+    bad = edited(edited(records, k, lambda e: e["msg"].__setitem__("reject", True)), s,
+                 lambda e: e["msg"].__setitem__("reject", True))
+    assert_rejected(bad, 95, text="no message in flight")
+
+
+def test_commit_raised_beyond_quorum(records):
+    k = first(records, lambda e: e["name"] == "Commit", start=200)
+    assert k + 1 == 206
+    bad = edited(records, k, lambda e: e["state"].__setitem__("commit", e["state"]["commit"] + 1))
+    res = assert_rejected(bad, 206, name="Commit")
+    assert (res.mismatch.field, res.mismatch.observed, res.mismatch.model) == ("commit of node 2", 7, 6)
+    assert res.mismatch.allowed == ("AdvanceCommitIndex(i=2)",)
+
+
+def test_message_received_that_was_never_sent(records):
+    k = first(records, lambda e: e["name"] == "ReceiveAppendEntriesResponse" and e["msg"]["from"] != e["msg"]["to"],
+              start=300)
+    fake = copy.deepcopy(records[k])
+    fake["event"]["msg"]["index"] += 5  # an acknowledgement of entries nobody sent
+    bad = copy.deepcopy(records)
+    bad.insert(k + 1, fake)
+    assert_rejected(bad, k + 2, name="ReceiveAppendEntriesResponse", text="no message in flight")
+    assert k + 2 == 319
+
+
+def test_receive_moved_before_its_send(records):
+    k = first(records, lambda e: e["name"] == "ReceiveAppendEntriesRequest", start=111)
+    s = last_send_of(records, k)
+    assert (s + 1, k + 1) == (106, 112)
+    assert_rejected(moved(records, k, s), 106, text="no message in flight")
+
+
+def test_receive_moved_before_a_retransmission_is_accepted(records):
+    """etcd messages carry no identity: line 312 receives an append that leader 2 sent twice with the same
+    fields (lines 190 and 292).  Moved before the second send, it matches the first copy, still in flight:
+    the spec accepts the trace (as TLC would)."""
+    k = 311
+    sends = [j + 1 for j in range(k) if records[j]["event"]["name"] == "SendAppendEntriesRequest"
+             and records[j]["event"]["msg"] == records[k]["event"]["msg"]]
+    assert sends == [190, 292]
+    assert run(moved(records, k, 291)).verdict == "valid"
+
+
+def test_entries_count_changed_in_flight(records):
+    k = first(records, lambda e: e["name"] == "ReceiveAppendEntriesRequest" and e["msg"]["type"] == "MsgApp"
+              and e["msg"]["entries"] > 0, start=400)
+    assert k + 1 == 404
+    bad = edited(records, k, lambda e: e["msg"].__setitem__("entries", e["msg"]["entries"] + 1))
+    assert_rejected(bad, 404, name="ReceiveAppendEntriesRequest", text="no message in flight")
+
+
+@pytest.mark.parametrize("field", ["term", "log"])
+def test_leader_term_or_log_length_altered(records, field):
+    k = first(records, lambda e: e["name"] == "SendAppendEntriesRequest" and e["role"] == "StateLeader", start=500)
+    assert k + 1 == 520
+
+    def alter(e):
+        if field == "term":
+            e["state"]["term"] += 1
+        else:
+            e["log"] += 1
+
+    res = assert_rejected(edited(records, k, alter), 520, name="SendAppendEntriesRequest")
+    assert res.mismatch.field == f"{field} of node 2"
+
+
+def test_replicate_line_fields_are_not_compared(records):
+    """Traceetcdraft's ClientRequestIfLogged compares nothing: a Replicate line's log length may be altered
+    (the next line of the leader compares the true length)."""
+    k = first(records, lambda e: e["name"] == "Replicate", start=500)
+    assert run(edited(records, k, lambda e: e.__setitem__("log", e["log"] + 1))).verdict == "valid"
+
+
+def test_membership_change_altered_action(records):
+    k = first(records, lambda e: e["name"] == "ChangeConf")
+    assert k + 1 == 684  # leader 2 removes node 1; turned into adding node 1, a voter already: not enabled
+    bad = edited(records, k, lambda e: e["prop"]["cc"]["changes"][0].__setitem__("action", "AddNewServer"))
+    assert_rejected(bad, 684, name="ChangeConf", text="AddNewServer(i=2, j=1) is not enabled")
+
+
+def test_membership_change_altered_target_is_caught_where_applied(records):
+    """Changing which server line 684 removes (1 -> 3) is enabled (3 is a voter) and ChangeConf lines compare
+    nothing: the entry's content is hidden until ApplySimpleConfChange makes it the configuration.  The first
+    line comparing a configuration after node 2 applies it is line 1249 (observed {2,3,4,5}, model
+    {1,2,4,5})."""
+    k = first(records, lambda e: e["name"] == "ChangeConf")
+    bad = edited(records, k, lambda e: e["prop"]["cc"]["changes"][0].__setitem__("nid", "3"))
+    res = assert_rejected(bad, 1249)
+    assert res.mismatch.field == "conf of node 2"
+    assert res.mismatch.observed == [["2", "3", "4", "5"], []] and res.mismatch.model == [["1", "2", "4", "5"], []]
+
+
+def test_configuration_altered_on_a_compared_line(records):
+    k = first(records, lambda e: e["name"] == "SendAppendEntriesRequest" and e["role"] == "StateLeader", start=700)
+    assert k + 1 == 705
+    bad = edited(records, k, lambda e: e["conf"].__setitem__(0, e["conf"][0][:-1]))
+    assert_rejected(bad, 705, text="conf of node 2")
+
+
+def test_invalid_trace_cli_text_and_exit_code(records, tmp_path, capsys):
+    k = first(records, lambda e: e["name"] == "Commit", start=200)
+    bad = edited(records, k, lambda e: e["state"].__setitem__("commit", e["state"]["commit"] + 1))
+    f = tmp_path / "bad.ndjson"
+    f.write_text("".join(json.dumps(r) + "\n" for r in bad[:300]))
+    assert main(["trace", "validate", str(f), "--model", "etcdraft", "--progress", "off"]) == 1
+    out = capsys.readouterr().out
+    assert "INVALID" in out and "line 206: no behaviour of the spec explains this Commit event" in out
+    assert "model allowed: AdvanceCommitIndex(i=2)" in out and "commit of node 2: observed 7, model 6" in out
+    assert main(["trace", "validate", str(f), "--model", "etcdraft", "--json", "--progress", "off"]) == 1
+    js = json.loads(capsys.readouterr().out)
+    assert (js["verdict"], js["line"], js["event"]["name"], js["explained"]) == ("invalid", 206, "Commit", 205)
+
+
+# ------------------------------------------------------------------------------------------ malformed input
+
+
+def _bad_input(tmp_path, capsys, lines: list[str]) -> str:
+    f = tmp_path / "in.ndjson"
+    f.write_text("".join(x + "\n" for x in lines))
+    code = main(["trace", "validate", str(f), "--model", "etcdraft", "--progress", "off"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert str(f) in err
+    return err
+
+
+def _lines(records, n=20):
+    return [json.dumps(r) for r in records[:n]]
+
+
+def test_not_json(tmp_path, capsys, records):
+    lines = _lines(records)
+    lines[4] = lines[4][:-3]
+    assert ":5: not JSON" in _bad_input(tmp_path, capsys, lines)
+
+
+def test_missing_field(tmp_path, capsys, records):
+    recs = copy.deepcopy(records[:20])
+    del recs[6]["event"]["state"]["commit"]
+    assert ":7: missing field 'state.commit'" in _bad_input(tmp_path, capsys, [json.dumps(r) for r in recs])
+    recs = copy.deepcopy(records[:200])
+    k = first(recs, lambda e: "msg" in e)
+    del recs[k]["event"]["msg"]["to"]
+    assert f":{k + 1}: missing field 'msg.to'" in _bad_input(tmp_path, capsys, [json.dumps(r) for r in recs])
+
+
+def test_unknown_event_name(tmp_path, capsys, records):
+    recs = copy.deepcopy(records[:20])
+    recs[11]["event"]["name"] = "Frobnicate"
+    assert ":12: field 'event.name': unknown event name 'Frobnicate'" in _bad_input(
+        tmp_path, capsys, [json.dumps(r) for r in recs])
+
+
+def test_node_never_configured(tmp_path, capsys, records):
+    recs = copy.deepcopy(records[:200])
+    k = first(recs, lambda e: "msg" in e)
+    recs[k]["event"]["msg"]["to"] = "42"
+    err = _bad_input(tmp_path, capsys, [json.dumps(r) for r in recs])
+    assert f":{k + 1}: field 'event.msg.to': node '42' is never configured" in err
+
+
+def test_wrong_type_and_unreadable(tmp_path, capsys, records):
+    recs = copy.deepcopy(records[:20])
+    recs[2]["event"]["log"] = "five"
+    assert ":3: field 'log' must be an integer" in _bad_input(tmp_path, capsys, [json.dumps(r) for r in recs])
+    assert main(["trace", "validate", str(tmp_path / "missing.ndjson"), "--model", "etcdraft"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_max_events(capsys):
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--max-events", "1000", "--json",
+                 "--progress", "off"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["events"], out["explained"]) == (1000, 1000)
