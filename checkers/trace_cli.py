@@ -11,13 +11,12 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 EXIT_PASS, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
-#: trace model name -> the module providing ``parse_trace(path)``, ``mapping(events)``, ``InputError`` and
-#: ``itf_system(events)``
+#: trace model name -> the module providing ``parse_trace(path)`` (raising ``TraceInputError``),
+#: ``mapping(events)`` (a TraceMapping) and ``write_itf(path, events, result, source)``
 TRACE_MODELS = {"etcdraft": "refmodel.model.etcdraft.trace"}
 
 
@@ -81,8 +80,11 @@ def cli_main(argv: Sequence[str]) -> int:
     if progress is not None and args.progress == "auto":
         print(file=sys.stderr)
     if args.itf:
-        doc = mod.itf_document(events, res, source=str(args.file))
-        Path(args.itf).write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+        try:
+            mod.write_itf(args.itf, events, res, source=str(args.file))
+        except OSError as exc:
+            print(f"refmodel: error: {args.itf}: cannot write: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
     if args.json:
         print(json.dumps(res.to_json(), indent=1))
     else:

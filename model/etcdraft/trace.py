@@ -834,18 +834,38 @@ class _ItfStep:
     raw: EtcdState
 
 
-def itf_document(events: Sequence[TraceEvent], result: Any, source: str = "trace") -> dict[str, Any]:
-    """The explained prefix of a validation run as an ITF document (every spec step; ``#meta.line`` of each
-    state names the trace line it explains) that ``refmodel replay`` re-checks step by step."""
-    from refmodel.checkers.itf import trace_document
+def write_itf(path: str | Path, events: Sequence[TraceEvent], result: Any, source: str = "trace") -> None:
+    """Write the explained prefix of a validation run as an ITF trace (every spec step; each state's
+    ``#meta.line`` names the trace line it explains) that ``refmodel replay`` re-checks step by step.
+
+    The document is :func:`refmodel.checkers.itf.trace_document`'s, streamed state by state; a server's
+    variables or a bag unchanged by a step (the same object) are encoded once."""
+    from refmodel.checkers.itf import encode, picks, trace_document
 
     m = mapping(events)
     system = TraceEtcdRaft(trace_model_config(m, result.behaviour[0][2]))
-    steps = [_ItfStep(lab, st) for _, lab, st in result.behaviour]
-    doc = trace_document(system, steps, description=f"etcdraft.tla behaviour explaining {result.explained} "
-                         f"events of {source} ({result.verdict})",
-                         extra_meta={"trace": source, "verdict": result.verdict, "explained": result.explained})
-    for item, (line, _, _) in zip(doc["states"], result.behaviour):
-        if line is not None:
-            item["#meta"]["line"] = line
-    return doc
+    head = trace_document(system, [_ItfStep(None, result.behaviour[0][2])],
+                          description=f"etcdraft.tla behaviour explaining {result.explained} events of {source} "
+                                      f"({result.verdict})",
+                          extra_meta={"trace": source, "verdict": result.verdict, "explained": result.explained})
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    memo: dict[int, tuple[Any, str]] = {}
+
+    def enc(x: Any) -> str:
+        hit = memo.get(id(x))
+        if hit is None or hit[0] is not x:
+            hit = (x, dumps(encode(x)))
+            memo[id(x)] = hit
+        return hit[1]
+
+    with open(path, "w") as out:
+        out.write('{"#meta":' + dumps(head["#meta"]) + ',"vars":' + dumps(head["vars"]) + ',"states":[')
+        for k, (line, lab, st) in enumerate(result.behaviour):
+            meta = {"index": k} if line is None else {"index": k, "line": line}
+            out.write(("," if k else "") + '{"#meta":' + dumps(meta)
+                      + ',"mbt::actionTaken":' + dumps("init" if lab is None else lab.action)
+                      + ',"mbt::nondetPicks":' + dumps({} if lab is None else picks(lab))
+                      + ',"servers":[' + ",".join(enc(sv) for sv in st.servers) + "]"
+                      + ',"messages":' + enc(st.messages) + ',"pendingMessages":' + enc(st.pendingMessages)
+                      + ',"reconfigCount":' + dumps(encode(st.reconfigCount)) + "}")
+        out.write("]}\n")
