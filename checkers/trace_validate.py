@@ -119,23 +119,22 @@ def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: P
     one event at a time.  ``progress`` (if given) is called at most every ``progress_every`` seconds with
     ``{"events": done, "total": n, "frontier": size, "events_per_s": rate, "elapsed_s": t}``."""
     start = time.perf_counter()
-    frontier: dict[Hashable, None] = dict.fromkeys(mapping.initial_states(events))
-    # parents[k][state] = (state before event k, the chain of steps of event k); event k is events[k]
-    parents: list[dict[Hashable, tuple[Hashable, tuple[Step, ...]]]] = []
+    # levels[k]: the frontier after event k, as (state, index of its parent in the level before, chain)
+    frontier = _dedup([(s, -1, ()) for s in mapping.initial_states(events)])
+    roots = frontier
+    levels: list[list[tuple[Hashable, int, tuple[Step, ...]]]] = []
     peak = len(frontier)
     next_report = start + progress_every
     failed_at: int | None = None
     for k, ev in enumerate(events):
-        nxt: dict[Hashable, tuple[Hashable, tuple[Step, ...]]] = {}
-        for s in frontier:
-            for chain, t in mapping.steps(s, ev):
-                if t not in nxt:
-                    nxt[t] = (s, tuple(chain))
+        nxt = [(t, pi, tuple(chain)) for pi, (s, _, _) in enumerate(frontier) for chain, t in mapping.steps(s, ev)]
         if not nxt:
             failed_at = k
             break
-        parents.append(nxt)
-        frontier = dict.fromkeys(nxt)
+        if len(nxt) > 1:
+            nxt = _dedup(nxt)
+        levels.append(nxt)
+        frontier = nxt
         peak = max(peak, len(frontier))
         if progress is not None:
             now = time.perf_counter()
@@ -147,13 +146,13 @@ def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: P
     behaviour: list[tuple[int | None, Label | None, Hashable]] = []
     if frontier:
         # rebuild one behaviour backwards from the first state of the last explained frontier
-        s = next(iter(frontier))
         chains: list[tuple[int, tuple[Step, ...]]] = []
+        idx = 0
         for k in range(explained - 1, -1, -1):
-            before, chain = parents[k][s]
+            _, parent, chain = levels[k][idx]
             chains.append((events[k].line, chain))
-            s = before
-        behaviour.append((None, None, s))
+            idx = parent
+        behaviour.append((None, None, roots[idx][0]))
         for line, chain in reversed(chains):
             for lab, t in chain:
                 behaviour.append((line, lab, t))
@@ -165,7 +164,26 @@ def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: P
     if failed_at is None:
         return TraceResult("valid", len(events), explained, spec_steps, peak, elapsed, behaviour=behaviour)
     ev = events[failed_at]
-    mismatch = mapping.diagnose(list(frontier), ev)
+    mismatch = mapping.diagnose([s for s, _, _ in frontier], ev)
     elapsed = time.perf_counter() - start
     return TraceResult("invalid", len(events), explained, spec_steps, peak, elapsed, line=ev.line,
                        event=ev.raw, event_name=ev.name, mismatch=mismatch, behaviour=behaviour)
+
+
+def _dedup(items: list[tuple[Hashable, int, tuple[Step, ...]]]) -> list[tuple[Hashable, int, tuple[Step, ...]]]:
+    """The items with distinct states, first occurrence kept.  Few items (the usual case) are compared with
+    ``==`` (cheap when states share their parts), many through a dict."""
+    if len(items) <= 1:
+        return items
+    out: list[tuple[Hashable, int, tuple[Step, ...]]] = []
+    if len(items) <= 8:
+        for it in items:
+            if not any(it[0] == o[0] for o in out):
+                out.append(it)
+        return out
+    seen: dict[Hashable, None] = {}
+    for it in items:
+        if it[0] not in seen:
+            seen[it[0]] = None
+            out.append(it)
+    return out

@@ -55,7 +55,6 @@ from refmodel.model.etcdraft.state import (
     ServerVars,
     message_key,
     persisted,
-    with_message,
 )
 
 # ------------------------------------------------------------------------------------------------ parsing
@@ -350,8 +349,49 @@ def _with_server(st: EtcdState, i: int, sv: ServerVars, **changes: Any) -> EtcdS
     return st._replace(servers=_put(st.servers, i - 1, sv), **changes)
 
 
+# Bags as the port represents them (frozensets of (message, count) pairs), updated with set operations that
+# keep the stored hashes of the other pairs: the port's with_message/without_message rebuild the whole bag,
+# rehashing every message (and its entries), which made a long trace quadratic.
+
+
+def bag_count(bag: frozenset, m: Message) -> int:
+    """``bag[m]`` (0 if absent)."""
+    for x, c in bag:  # usually m is the bag's own object (a receive), found by identity
+        if x is m:
+            return c
+    dest, term = m.mdest, m.mterm
+    for x, c in bag:
+        if x.mdest == dest and x.mterm == term and x == m:
+            return c
+    return 0
+
+
+def bag_add(bag: frozenset, m: Message, copies: int = 1) -> frozenset:
+    """``bag (+) SetToBag({m})`` (``copies`` times): as the port's ``with_message``."""
+    c = bag_count(bag, m)
+    return (bag - {(m, c)}) | {(m, c + copies)} if c else bag | {(m, copies)}
+
+
+def bag_remove(bag: frozenset, m: Message) -> frozenset:
+    """``bag (-) SetToBag({m})``: as the port's ``without_message``."""
+    c = bag_count(bag, m)
+    if c <= 1:
+        return bag - {(m, c)} if c else bag
+    return (bag - {(m, c)}) | {(m, c - 1)}
+
+
 def _send(st: EtcdState, m: Message) -> EtcdState:
-    return st._replace(pendingMessages=with_message(m, st.pendingMessages))
+    return st._replace(pendingMessages=bag_add(st.pendingMessages, m))
+
+
+def _ready_bags(i: int, messages: frozenset, pending: frozenset) -> tuple[frozenset, frozenset]:
+    """SendPendingMessages(i), as the port's ``ready_bags``."""
+    mine = [(m, c) for m, c in pending if m.msource == i]
+    if not mine:
+        return messages, pending
+    for m, c in sorted(mine, key=lambda mc: message_key(mc[0])):
+        messages = bag_add(messages, m, c)
+    return messages, pending - frozenset(mine)
 
 
 class EtcdTraceMapping:
@@ -601,7 +641,7 @@ class EtcdTraceMapping:
 
     def _on_Ready(self, st, d, diag):  # ReadyIfLogged(i): nothing compared
         i, sv = self._server(st, d.obs.nid)
-        msgs, pend = A.ready_bags(i, st.messages, st.pendingMessages)
+        msgs, pend = _ready_bags(i, st.messages, st.pendingMessages)
         t = _with_server(st, i, A.ready(self.cfg, i, sv), messages=msgs, pendingMessages=pend)
         yield from self._step(Label("Ready", (("i", i),)), t, diag)
 
@@ -642,8 +682,8 @@ class EtcdTraceMapping:
         if not self._compare(st, i, d, diag):  # ValidatePreStates: on the line's first step only
             return
         todo: list[tuple[tuple, EtcdState]] = [((), st)]
-        seen = {st}
-        done: dict[EtcdState, tuple] = {}
+        seen = [st]  # states of this line's chains (compared with ==: they share most of their parts)
+        done: list[tuple[tuple, EtcdState]] = []
         while todo:
             chain, s = todo.pop(0)
             sv = s.servers[i - 1]
@@ -654,20 +694,20 @@ class EtcdTraceMapping:
                     if h is None:
                         continue
                     t = _with_server(s, i, h.sv,
-                                     messages=A.without_message(m, s.messages) if h.consume else s.messages,
+                                     messages=bag_remove(s.messages, m) if h.consume else s.messages,
                                      pendingMessages=(s.pendingMessages if h.reply is None
-                                                      else with_message(h.reply, s.pendingMessages)))
+                                                      else bag_add(s.pendingMessages, h.reply)))
                     lab = A.receive_label(name, m)
                     if diag is not None:
                         diag.allow(lab)
                     step = chain + ((lab, t),)
                     if h.consume:  # StepToNextTraceIfMessageIsProcessed: the line is done
-                        done.setdefault(t, step)
-                    elif t not in seen:  # the same line continues from t (a step that changes nothing adds none)
-                        seen.add(t)
+                        if not any(t == u for _, u in done):
+                            done.append((step, t))
+                    elif not any(t == u for u in seen):  # the line continues from t (not from a state it saw)
+                        seen.append(t)
                         todo.append((step, t))
-        for t, chain in done.items():
-            yield chain, t
+        yield from done
 
     def _near_miss(self, s: EtcdState, o: ObservedMsg) -> str:
         src, dst = self.num[o.src], self.num[o.dst]
