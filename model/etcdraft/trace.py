@@ -778,12 +778,15 @@ class TraceModelConfig:
     state the trace's bootstrap lines give.  ``init`` holds, per server 1..N, ``[role, term, vote, log length,
     commit, configuration]``; ``nodes`` the etcd node id of each server.  The state constraint never binds."""
 
-    servers: int = 1
-    nodes: tuple = ()
-    init: tuple = ()
-    init_servers: int = 1
-    max_log: int = UNBOUNDED
-    max_in_flight: int = UNBOUNDED
+    servers: int = field(default=1, metadata={"help": "number of servers (written by `refmodel trace validate "
+                                                      "--itf`; this model is for replay, not for check)"})
+    nodes: tuple = field(default=(), metadata={"help": "the etcd node id of each server (from the trace)"})
+    init: tuple = field(default=(), metadata={"help": "each server's initial [role, term, vote, log, commit, "
+                                                      "[config]] (from the trace's bootstrap lines)"})
+    init_servers: int = field(default=1, metadata={"help": "size of the first node's bootstrapped configuration"})
+    max_log: int = field(default=UNBOUNDED, metadata={"help": "constraint: every Len(log[i]) <= L (never binds)"})
+    max_in_flight: int = field(default=UNBOUNDED, metadata={"help": "constraint: messages in flight <= F "
+                                                                    "(never binds)"})
 
     def __post_init__(self) -> None:
         from refmodel.model.core import ConfigError
