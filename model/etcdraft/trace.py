@@ -195,9 +195,14 @@ def parse_record(ev: Any, where: str) -> tuple[str, EtcdEvent]:
     return name, EtcdEvent(obs=obs, msg=msg, change=change, newconf=newconf)
 
 
-def parse_lines(lines: Iterable[str], path: str = "trace") -> list[TraceEvent]:
+def parse_lines(lines: Iterable[str], path: str = "trace", *, extra_bootstrap: Iterable[str] = (),
+                no_step: Iterable[str] = ()) -> list[TraceEvent]:
     """The trace records of an NDJSON text (records without ``"tag": "trace"`` are ignored, as
-    Traceetcdraft.tla's ``SelectSeq`` ignores them); :class:`TraceInputError` names the first bad line."""
+    Traceetcdraft.tla's ``SelectSeq`` ignores them); :class:`TraceInputError` names the first bad line.
+
+    ``extra_bootstrap`` and ``no_step`` adapt the mapping to other logger versions (they are not
+    Traceetcdraft.tla's): event names that also count as bootstrap events, and event names consumed without a
+    spec step or any comparison."""
     events: list[TraceEvent] = []
     for no, text in enumerate(lines, 1):
         if not text.strip():
@@ -217,7 +222,7 @@ def parse_lines(lines: Iterable[str], path: str = "trace") -> list[TraceEvent]:
         events.append(TraceEvent(line=no, name=name, data=data, raw=rec["event"]))
     if not events:
         raise TraceInputError(f"{path}: no trace records (lines with \"tag\": \"trace\")")
-    return _annotate(events, path)
+    return _annotate(events, path, BOOTSTRAP_NAMES | frozenset(extra_bootstrap), frozenset(no_step))
 
 
 def parse_trace(path: str | Path) -> list[TraceEvent]:
@@ -243,16 +248,17 @@ def trace_servers(events: Sequence[TraceEvent]) -> list[str]:
     return sorted(out, key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
 
 
-def _annotate(events: list[TraceEvent], path: str) -> list[TraceEvent]:
+def _annotate(events: list[TraceEvent], path: str, boot_names: frozenset = BOOTSTRAP_NAMES,
+              no_step: frozenset = frozenset()) -> list[TraceEvent]:
     """Mark bootstrap lines and lines the spec skips; check every node id the events name is a server."""
     servers = set(trace_servers(events))
     first_other: dict[str, int] = {}
     for k, ev in enumerate(events):
-        if ev.name not in BOOTSTRAP_NAMES:
+        if ev.name not in boot_names:
             first_other.setdefault(ev.data.obs.nid, k)
     first_boot: dict[str, int] = {}
     for k, ev in enumerate(events):
-        if ev.name in BOOTSTRAP_NAMES:
+        if ev.name in boot_names:
             first_boot.setdefault(ev.data.obs.nid, k)
     last_line_of: dict[str, EtcdEvent] = {}
     out = []
@@ -276,8 +282,8 @@ def _annotate(events: list[TraceEvent], path: str) -> list[TraceEvent]:
             raise TraceInputError(f"{where}: field 'event.prop.cc.changes[0].nid': node {d.change[1]!r} is never "
                                   f"configured")
         boot = nid in first_boot and first_boot[nid] <= k < first_other.get(nid, len(events))
-        skip = False
-        if not boot:
+        skip = ev.name in no_step
+        if not boot and not skip:
             if ev.name in ("SendAppendEntriesResponse", "SendRequestVoteResponse") and d.msg.src != d.msg.dst:
                 skip = True
             elif ev.name == "ReduceNextIndex":
