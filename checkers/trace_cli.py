@@ -16,7 +16,8 @@ from typing import Any
 EXIT_PASS, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
 #: trace model name -> the module providing ``parse_trace(path)`` (raising ``TraceInputError``),
-#: ``mapping(events)`` (a TraceMapping) and ``write_itf(path, events, result, source)``
+#: ``mapping(events)`` (a TraceMapping), ``invariant_checker(mapping)`` and
+#: ``write_itf(path, events, result, source)``
 TRACE_MODELS = {"etcdraft": "refmodel.model.etcdraft.trace"}
 
 
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="progress on stderr: a live line on a terminal (auto), a JSON line every 2 s (jsonl), "
                         "or none (off)")
     v.add_argument("--max-events", type=_pos_int, metavar="N", help="validate only the first N events")
+    v.add_argument("--no-invariants", action="store_true",
+                   help="do not evaluate the spec's invariants on the states reached (as the trace spec's "
+                        "configuration does by default)")
     return p
 
 
@@ -76,7 +80,8 @@ def cli_main(argv: Sequence[str]) -> int:
         events = events[:args.max_events]
     mapping = mod.mapping(events)
     progress, every = _progress(args.progress)
-    res = validate(mapping, events, progress=progress, progress_every=every)
+    check = None if args.no_invariants else mod.invariant_checker(mapping)
+    res = validate(mapping, events, progress=progress, progress_every=every, check=check)
     if progress is not None and args.progress == "auto":
         print(file=sys.stderr)
     if args.itf:
@@ -99,8 +104,12 @@ def _print_text(path: str, res: Any) -> None:
     print(f"  explained:     {res.explained}")
     print(f"  spec steps:    {res.spec_steps}")
     print(f"  frontier peak: {res.frontier_peak}")
-    print(f"  elapsed:       {res.elapsed_s:.2f} s ({res.events_per_s:,.0f} events/s)")
-    if res.verdict == "invalid":
+    print(f"  elapsed:       {res.elapsed_s:.2f} s ({res.events_per_s:,.0f} events/s"
+          + (f"; invariants {res.check_s:.2f} s of it)" if res.check_s else ")"))
+    if res.verdict == "invalid" and res.invariant is not None:
+        print(f"line {res.line}: the spec state this {res.event_name} event leads to violates {res.invariant}")
+        print(f"  observed: {json.dumps(res.event, separators=(',', ':'))}")
+    elif res.verdict == "invalid":
         m = res.mismatch
         print(f"line {res.line}: no behaviour of the spec explains this {res.event_name} event:")
         print(f"  observed: {json.dumps(res.event, separators=(',', ':'))}")

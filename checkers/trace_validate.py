@@ -91,6 +91,8 @@ class TraceResult:
     event: Any = None  # on invalid: that line's event, as read
     event_name: str | None = None
     mismatch: Mismatch | None = None
+    invariant: str | None = None  # on invalid: the invariant a reached state violates (None: no behaviour fits)
+    check_s: float = 0.0  # time spent evaluating ``check`` (included in elapsed_s)
     #: one explaining behaviour of the explained prefix: the initial state, then (label, state) per spec step,
     #: each with the 1-based line it explains
     behaviour: list[tuple[int | None, Label | None, Hashable]] = field(default_factory=list, repr=False)
@@ -103,8 +105,12 @@ class TraceResult:
         out: dict[str, Any] = {"verdict": self.verdict, "events": self.events, "explained": self.explained,
                                "spec_steps": self.spec_steps, "frontier_peak": self.frontier_peak,
                                "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1)}
+        if self.check_s:
+            out["invariants_s"] = round(self.check_s, 3)
         if self.verdict == "invalid":
             m = self.mismatch or Mismatch()
+            if self.invariant is not None:
+                out["invariant"] = self.invariant
             out.update(line=self.line, event=self.event, allowed=list(m.allowed), field=m.field,
                        observed=m.observed, model=m.model, note=m.note)
         return out
@@ -114,19 +120,31 @@ Progress = Callable[[dict[str, Any]], None]
 
 
 def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: Progress | None = None,
-             progress_every: float = 0.5) -> TraceResult:
+             progress_every: float = 0.5, check: Callable[[Hashable], str | None] | None = None) -> TraceResult:
     """Validate ``events`` against ``mapping``'s model: breadth-first over the hidden parts of the state,
     one event at a time.  ``progress`` (if given) is called at most every ``progress_every`` seconds with
-    ``{"events": done, "total": n, "frontier": size, "events_per_s": rate, "elapsed_s": t}``."""
+    ``{"events": done, "total": n, "frontier": size, "events_per_s": rate, "elapsed_s": t}``.
+
+    ``check`` (if given) is evaluated on every state the search keeps (the initial ones and each step's), as
+    TLC evaluates a trace spec's INVARIANTS: the first state for which it returns a message stops the run,
+    ``invalid`` at the line whose step reached it, with ``invariant`` set to the message."""
     start = time.perf_counter()
     # levels[k]: the frontier after event k, as (state, index of its parent in the level before, chain)
     frontier = _dedup([(s, -1, ()) for s in mapping.initial_states(events)])
     roots = frontier
+    violated: str | None = None
+    check_s = 0.0
+    if check is not None:
+        t0 = time.perf_counter()
+        violated = next((v for s, _, _ in frontier if (v := check(s))), None)
+        check_s += time.perf_counter() - t0
     levels: list[list[tuple[Hashable, int, tuple[Step, ...]]]] = []
     peak = len(frontier)
     next_report = start + progress_every
     failed_at: int | None = None
     for k, ev in enumerate(events):
+        if violated is not None:
+            break
         nxt = [(t, pi, tuple(chain)) for pi, (s, _, _) in enumerate(frontier) for chain, t in mapping.steps(s, ev)]
         if not nxt:
             failed_at = k
@@ -135,6 +153,14 @@ def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: P
             nxt = _dedup(nxt)
         levels.append(nxt)
         frontier = nxt
+        if check is not None:
+            t0 = time.perf_counter()
+            for t, pi, chain in nxt:
+                violated = next((v for _, u in chain if (v := check(u))), None)
+                if violated is not None:
+                    failed_at = k
+                    break
+            check_s += time.perf_counter() - t0
         peak = max(peak, len(frontier))
         if progress is not None:
             now = time.perf_counter()
@@ -142,7 +168,14 @@ def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: P
                 next_report = now + progress_every
                 progress({"events": k + 1, "total": len(events), "frontier": len(frontier),
                           "events_per_s": round((k + 1) / (now - start), 1), "elapsed_s": round(now - start, 3)})
+    if violated is not None and failed_at is None:  # an initial state violates it: no line explained
+        levels, frontier, failed_at = [], roots, 0
     explained = len(events) if failed_at is None else failed_at
+    if violated is not None and levels:
+        # the violating step's line counts as explained: keep its level to rebuild the behaviour up to it
+        levels = levels[:failed_at + 1]
+        frontier = levels[-1]
+        explained = failed_at + 1
     behaviour: list[tuple[int | None, Label | None, Hashable]] = []
     if frontier:
         # rebuild one behaviour backwards from the first state of the last explained frontier
@@ -162,12 +195,17 @@ def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: P
         progress({"events": explained, "total": len(events), "frontier": len(frontier),
                   "events_per_s": round(explained / elapsed, 1) if elapsed else 0.0, "elapsed_s": round(elapsed, 3)})
     if failed_at is None:
-        return TraceResult("valid", len(events), explained, spec_steps, peak, elapsed, behaviour=behaviour)
-    ev = events[failed_at]
+        return TraceResult("valid", len(events), explained, spec_steps, peak, elapsed, behaviour=behaviour,
+                           check_s=check_s)
+    ev = events[failed_at] if events else TraceEvent(0, "", None)
+    if violated is not None:
+        return TraceResult("invalid", len(events), explained, spec_steps, peak, elapsed, line=ev.line or None,
+                           event=ev.raw, event_name=ev.name or None, invariant=violated, behaviour=behaviour,
+                           mismatch=Mismatch(note=f"the spec state reached violates {violated}"), check_s=check_s)
     mismatch = mapping.diagnose([s for s, _, _ in frontier], ev)
     elapsed = time.perf_counter() - start
     return TraceResult("invalid", len(events), explained, spec_steps, peak, elapsed, line=ev.line,
-                       event=ev.raw, event_name=ev.name, mismatch=mismatch, behaviour=behaviour)
+                       event=ev.raw, event_name=ev.name, mismatch=mismatch, behaviour=behaviour, check_s=check_s)
 
 
 def _dedup(items: list[tuple[Hashable, int, tuple[Step, ...]]]) -> list[tuple[Hashable, int, tuple[Step, ...]]]:

@@ -78,11 +78,27 @@ def test_example_trace_is_valid_with_tlc_state_count(records):
 
 
 def test_example_trace_via_cli_json(capsys):
-    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--json", "--progress", "off"]) == 0
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--json", "--progress", "off",
+                 "--no-invariants"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["verdict"] == "valid"
+    assert out["verdict"] == "valid" and "invariants_s" not in out
     assert (out["events"], out["explained"], out["spec_steps"], out["frontier_peak"]) == (4888, 4888, 4118, 1)
     assert out["elapsed_s"] >= 0 and "line" not in out
+
+
+def test_invariants_hold_along_the_example_and_the_checker_catches_a_bad_state(records, capsys):
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--max-events", "1500", "--json",
+                 "--progress", "off"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verdict"] == "valid" and out["invariants_s"] > 0
+    events = T.parse_lines([json.dumps(r) for r in records[:200]])
+    m = T.mapping(events)
+    check = T.invariant_checker(m)
+    (init,) = m.initial_states(events)
+    assert check(init) is None
+    two_leaders = init._replace(servers=tuple(sv._replace(state="Leader") if k < 2 else sv
+                                              for k, sv in enumerate(init.servers)))
+    assert check(two_leaders).startswith("MoreThanOneLeaderInv")
 
 
 def test_servers_and_bootstrap(records):

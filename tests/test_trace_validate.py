@@ -93,3 +93,18 @@ def test_progress_reports_and_long_traces():
 def test_empty_trace_is_valid():
     res = validate(ToyMapping(), [])
     assert res.verdict == "valid" and res.explained == 0 and res.spec_steps == 0
+
+
+def test_check_stops_at_the_step_that_reaches_a_bad_state():
+    evs = events(("at", 1), ("at", 3), ("at", 4))
+    res = validate(ToyMapping(), evs, check=lambda s: "x<3" if s.x >= 3 else None)
+    assert res.verdict == "invalid" and res.invariant == "x<3" and res.line == 2 and res.explained == 2
+    assert res.behaviour[-1][2].x == 3  # the behaviour ends in the violating state
+    assert res.to_json()["invariant"] == "x<3"
+    ok = validate(ToyMapping(), evs, check=lambda s: None)
+    assert ok.verdict == "valid" and ok.invariant is None
+
+
+def test_check_on_the_initial_state():
+    res = validate(ToyMapping(), events(("at", 1)), check=lambda s: "bad" if s.x == 0 else None)
+    assert res.verdict == "invalid" and res.invariant == "bad" and res.explained == 0 and res.line == 1

@@ -918,3 +918,21 @@ def write_itf(path: str | Path, events: Sequence[TraceEvent], result: Any, sourc
                       + ',"messages":' + enc(st.messages) + ',"pendingMessages":' + enc(st.pendingMessages)
                       + ',"reconfigCount":' + dumps(encode(st.reconfigCount)) + "}")
         out.write("]}\n")
+
+
+def invariant_checker(m: EtcdTraceMapping) -> Any:
+    """The eight invariants Traceetcdraft.cfg checks (LogInv ... CommittedIsDurableInv, the port's
+    ``invariants/etcdraft.py``) as one check: a state -> the first violated one, with why, or None."""
+    import refmodel.invariants as inv
+
+    props = inv.defaults("etcdraft")
+
+    def check(st: EtcdState) -> str | None:
+        for p in props:
+            ok = p.fn(m.cfg, st)
+            if not ok:
+                why = getattr(ok, "why", "")
+                return p.short + (f" ({why})" if why else "")
+        return None
+
+    return check
