@@ -21,8 +21,10 @@ Stable API (``model/etcdraft/trace.py`` calls these directly; servers are ints 1
   :class:`Handled` is the recipient's new variables and the bag operation (consume m from ``messages``; add
   ``reply`` to ``pendingMessages``).
 
-:class:`EtcdRaft` composes them into MCetcdraft's ``NextDynamic``; :func:`step` applies one named action
-instance to a whole state.  Mutants (``model.etcdraft.mutants``) swap single rules in a :class:`Rules` bundle.
+:class:`EtcdRaft` composes them into MCetcdraft's ``NextDynamic`` (labels such as ``RequestVote(i=1, j=2)``,
+``AppendEntries(i=1, j=2, range=<<3, 4>>)``, receive steps named by the disjunct that fired with ``i``, ``j``
+and ``m``); :func:`step` lists the successors of one action instance, given its name and parameters.
+Mutants (``model.etcdraft.mutants``) swap single rules in a :class:`Rules` bundle.
 """
 
 from __future__ import annotations
@@ -198,9 +200,10 @@ def mc_send_ok(msg: Message, messages: Bag, pending: Bag) -> bool:
     return True
 
 
-def become_leader(cfg: EtcdRaftConfig, i: int, sv: ServerVars) -> ServerVars | None:
+def become_leader(cfg: EtcdRaftConfig, i: int, sv: ServerVars,
+                  quorum: Callable[[frozenset[int], frozenset[int]], bool] = in_quorum) -> ServerVars | None:
     """etcdraft BecomeLeader(i): a Candidate whose granted votes are a quorum of its incoming voters leads."""
-    if sv.state != CANDIDATE or not in_quorum(sv.votesGranted, get_config(sv)):
+    if sv.state != CANDIDATE or not quorum(sv.votesGranted, get_config(sv)):
         return None
     return sv._replace(state=LEADER,
                        matchIndex=tuple(len(sv.log) if j == i else 0 for j in range(1, cfg.servers + 1)))
@@ -252,40 +255,49 @@ def _conf_change(sv: ServerVars, value: ConfValue) -> ServerVars | None:
     return replicate(sv, EMPTY_VALUE, VALUE_ENTRY)
 
 
-def add_new_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars) -> ServerVars | None:
+ConfChange = Callable[[ServerVars, ConfValue], "ServerVars | None"]
+
+
+def add_new_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars,
+                   conf_change: ConfChange = _conf_change) -> ServerVars | None:
     """etcdraft AddNewServer(i, j): Leader i proposes adding voter j (a non-voter)."""
     if sv.state != LEADER or j in get_config(sv) or is_joint_config(sv):
         return None
-    return _conf_change(sv, ConfValue(get_config(sv) | {j}, sv.config.learners))
+    return conf_change(sv, ConfValue(get_config(sv) | {j}, sv.config.learners))
 
 
-def add_learner(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars) -> ServerVars | None:
+def add_learner(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars,
+                conf_change: ConfChange = _conf_change) -> ServerVars | None:
     """etcdraft AddLearner(i, j): Leader i proposes adding learner j (neither voter nor learner)."""
     if sv.state != LEADER or j in get_config(sv) or j in sv.config.learners or is_joint_config(sv):
         return None
-    return _conf_change(sv, ConfValue(get_config(sv), sv.config.learners | {j}))
+    return conf_change(sv, ConfValue(get_config(sv), sv.config.learners | {j}))
 
 
-def delete_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars) -> ServerVars | None:
+def delete_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars,
+                  conf_change: ConfChange = _conf_change) -> ServerVars | None:
     """etcdraft DeleteServer(i, j): Leader i proposes removing voter or learner j (possibly itself)."""
     if sv.state != LEADER or not (j in get_config(sv) or j in sv.config.learners) or is_joint_config(sv):
         return None
-    return _conf_change(sv, ConfValue(get_config(sv) - {j}, sv.config.learners - {j}))
+    return conf_change(sv, ConfValue(get_config(sv) - {j}, sv.config.learners - {j}))
 
 
-def mc_add_new_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars, reconfig_count: int) -> ServerVars | None:
+def mc_add_new_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars, reconfig_count: int,
+                      conf_change: ConfChange = _conf_change) -> ServerVars | None:
     """MCetcdraft MCAddNewServer(i, j): AddNewServer while reconfigCount < ReconfigurationLimit."""
-    return add_new_server(cfg, i, j, sv) if reconfig_count < cfg.reconfiguration_limit else None
+    return add_new_server(cfg, i, j, sv, conf_change) if reconfig_count < cfg.reconfiguration_limit else None
 
 
-def mc_add_learner(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars, reconfig_count: int) -> ServerVars | None:
+def mc_add_learner(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars, reconfig_count: int,
+                   conf_change: ConfChange = _conf_change) -> ServerVars | None:
     """MCetcdraft MCAddLearner(i, j): AddLearner while reconfigCount < ReconfigurationLimit."""
-    return add_learner(cfg, i, j, sv) if reconfig_count < cfg.reconfiguration_limit else None
+    return add_learner(cfg, i, j, sv, conf_change) if reconfig_count < cfg.reconfiguration_limit else None
 
 
-def mc_delete_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars, reconfig_count: int) -> ServerVars | None:
+def mc_delete_server(cfg: EtcdRaftConfig, i: int, j: int, sv: ServerVars, reconfig_count: int,
+                     conf_change: ConfChange = _conf_change) -> ServerVars | None:
     """MCetcdraft MCDeleteServer(i, j): DeleteServer while reconfigCount < ReconfigurationLimit."""
-    return delete_server(cfg, i, j, sv) if reconfig_count < cfg.reconfiguration_limit else None
+    return delete_server(cfg, i, j, sv, conf_change) if reconfig_count < cfg.reconfiguration_limit else None
 
 
 def apply_simple_conf_change(cfg: EtcdRaftConfig, i: int, sv: ServerVars) -> tuple[ServerVars, bool] | None:
@@ -691,3 +703,20 @@ class EtcdRaft(TransitionSystem):
         from refmodel.model.etcdraft.fast import FastEtcdRaftEngine
 
         return FastEtcdRaftEngine(self)
+
+
+def step(system: EtcdRaft, s: EtcdState, action: str, **params: Any) -> list[EtcdState]:
+    """The successors of ``s`` by the instances of ``action`` whose label parameters include ``params`` (a
+    message parameter ``m`` may be given as the message itself), in :meth:`EtcdRaft.next_states` order.
+
+    For trace validation: ``step(model, s, "Timeout", i=2)`` or ``step(model, s, "AppendEntriesAlreadyDone",
+    m=msg)``; an empty list means the action is not enabled with those parameters."""
+    want = {k: (MessageView(v) if k == "m" and not isinstance(v, MessageView) else v) for k, v in params.items()}
+    out = []
+    for lab, t in system.next_states(s):
+        if lab.action == action and all(lab.param(k, _ABSENT) == v for k, v in want.items()):
+            out.append(t)
+    return out
+
+
+_ABSENT = object()
