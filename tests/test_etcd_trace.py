@@ -366,3 +366,18 @@ def test_max_events(capsys):
                  "--progress", "off"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["events"], out["explained"]) == (1000, 1000)
+
+
+def test_progress_jsonl(capsys):
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--max-events", "300",
+                 "--progress", "jsonl", "--no-invariants"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
+    assert lines and lines[-1]["progress"]["events"] == 300 and lines[-1]["progress"]["frontier"] == 1
+    assert "events_per_s" in lines[-1]["progress"]
+
+
+def test_usage_errors(capsys):
+    assert main(["trace", "validate", str(EXAMPLE)]) == 2  # --model is required
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "nope"]) == 2
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--max-events", "0"]) == 2
+    capsys.readouterr()
