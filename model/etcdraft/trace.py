@@ -139,7 +139,8 @@ def _get(d: Any, path: str, where: str, kind: type | tuple[type, ...]) -> Any:
     if kind is int and (isinstance(cur, bool) or not isinstance(cur, int)):
         raise TraceInputError(f"{where}: field '{path}' must be an integer, not {json.dumps(cur)}")
     if kind is not int and not isinstance(cur, kind):
-        want = {str: "a string", bool: "a boolean", list: "a list", dict: "an object"}.get(kind, "valid")  # type: ignore
+        names = {str: "a string", bool: "a boolean", list: "a list", dict: "an object"}
+        want = names.get(kind, "valid")  # type: ignore[call-overload]
         raise TraceInputError(f"{where}: field '{path}' must be {want}, not {json.dumps(cur)}")
     return cur
 
