@@ -182,7 +182,8 @@ def test_vote_response_flipped(records):
     k = first(records, lambda e: e["name"] == "ReceiveRequestVoteResponse" and e["msg"]["from"] != e["msg"]["to"])
     assert k + 1 == 95
     bad = edited(records, k, lambda e: e["msg"].__setitem__("reject", not e["msg"]["reject"]))
-    assert_rejected(bad, 95, name="ReceiveRequestVoteResponse", text="granted true")
+    res = assert_rejected(bad, 95, name="ReceiveRequestVoteResponse", text="granted true")
+    assert (res.mismatch.field, res.mismatch.observed, res.mismatch.model) == ("msg.reject", True, False)
 
 
 def test_vote_response_flipped_on_both_sides_is_caught_at_the_receive(records):
@@ -239,7 +240,8 @@ def test_entries_count_changed_in_flight(records):
               and e["msg"]["entries"] > 0, start=400)
     assert k + 1 == 404
     bad = edited(records, k, lambda e: e["msg"].__setitem__("entries", e["msg"]["entries"] + 1))
-    assert_rejected(bad, 404, name="ReceiveAppendEntriesRequest", text="no message in flight")
+    res = assert_rejected(bad, 404, name="ReceiveAppendEntriesRequest", text="no message in flight")
+    assert res.mismatch.field == "msg.entries" and res.mismatch.observed == res.mismatch.model + 1
 
 
 @pytest.mark.parametrize("field", ["term", "log"])

@@ -686,6 +686,11 @@ class EtcdTraceMapping:
             return
         if diag is not None and not self._matching(st, o):
             diag.why("no message in flight carries the logged fields" + self._near_miss(st, o))
+            closest = min((self.msg_diff(m, o) for m, _ in st.messages
+                           if m.msource == self.num[o.src] and m.mdest == i and m.mtype == o.mtype),
+                          key=len, default=None)
+            if closest:
+                diag.mismatch(*closest[0])
         if not self._compare(st, i, d, diag):  # ValidatePreStates: on the line's first step only
             return
         todo: list[tuple[tuple, EtcdState]] = [((), st)]
@@ -715,6 +720,38 @@ class EtcdTraceMapping:
                         seen.append(t)
                         todo.append((step, t))
         yield from done
+
+    def msg_diff(self, m: Message, o: ObservedMsg) -> list[tuple[str, Any, Any]]:
+        """The logged message fields that message m of the same type, source and destination does not carry:
+        (field, observed, model) in the order LoglineIs... compares them."""
+        out: list[tuple[str, Any, Any]] = []
+        sub = getattr(m, "msubtype", None)
+        if sub != o.subtype:
+            out.append(("msg.type", o.type, f"a {sub} message"))
+        if m.mterm != o.term:
+            out.append(("msg.term", o.term, m.mterm))
+        if o.mtype == "AppendEntriesRequest":
+            if sub != "snapshot" and m.mcommitIndex != o.commit:
+                out.append(("msg.commit", o.commit, m.mcommitIndex))
+            if sub != "heartbeat" and m.mprevLogTerm != o.log_term:
+                out.append(("msg.logTerm", o.log_term, m.mprevLogTerm))
+            if sub != "heartbeat" and m.mprevLogIndex != o.index:
+                out.append(("msg.index", o.index, m.mprevLogIndex))
+            if len(m.mentries) != o.entries:
+                out.append(("msg.entries", o.entries, len(m.mentries)))
+        elif o.mtype == "AppendEntriesResponse":
+            if m.msuccess == o.reject:
+                out.append(("msg.reject", o.reject, not m.msuccess))
+            elif not o.reject and sub != "heartbeat" and m.mmatchIndex != o.index:
+                out.append(("msg.index", o.index, m.mmatchIndex))
+        elif o.mtype == "RequestVoteRequest":
+            if m.mlastLogIndex != o.index:
+                out.append(("msg.index", o.index, m.mlastLogIndex))
+            if m.mlastLogTerm != o.log_term:
+                out.append(("msg.logTerm", o.log_term, m.mlastLogTerm))
+        elif m.mvoteGranted == o.reject:
+            out.append(("msg.reject", o.reject, not m.mvoteGranted))
+        return out
 
     def _near_miss(self, s: EtcdState, o: ObservedMsg) -> str:
         src, dst = self.num[o.src], self.num[o.dst]
