@@ -15,22 +15,34 @@ from typing import Any
 
 EXIT_PASS, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
-#: trace model name -> the module providing ``parse_trace(path)`` (raising ``TraceInputError``),
-#: ``mapping(events)`` (a TraceMapping), ``invariant_checker(mapping)`` and
-#: ``write_itf(path, events, result, source)``
-TRACE_MODELS = {"etcdraft": "refmodel.model.etcdraft.trace"}
+def trace_models() -> dict[str, str]:
+    """Models whose traces can be validated: every protocol package with a ``trace`` module, which provides
+    ``parse_trace(path)`` (raising ``TraceInputError``), ``mapping(events)`` (a TraceMapping),
+    ``invariant_checker(mapping)`` and ``write_itf(path, events, result, source)``."""
+    import importlib.util
+
+    from refmodel.model import PROTOCOL_MODULES
+
+    out = {}
+    for name, module in PROTOCOL_MODULES.items():
+        try:
+            if importlib.util.find_spec(f"{module}.trace") is not None:
+                out[name] = f"{module}.trace"
+        except ModuleNotFoundError:
+            continue
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="refmodel trace",
                                 description="Validate a recorded implementation trace against a model's spec, "
-                                            "as TLC does with a trace spec (Traceetcdraft.tla).")
+                                            "as TLC does with a trace spec (e.g. Traceetcdraft.tla).")
     sub = p.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("validate", help="check that some behaviour of the model explains every line of FILE",
                        description="Check that some behaviour of the model explains every line of FILE "
                                    "(breadth-first over what the trace does not record).")
-    v.add_argument("file", help="the trace: NDJSON, one event per line (etcd raft's TracingEvent records)")
-    v.add_argument("--model", required=True, choices=sorted(TRACE_MODELS), help="the spec to validate against")
+    v.add_argument("file", help="the recorded trace (for --model etcdraft: NDJSON, one etcd raft TracingEvent per line)")
+    v.add_argument("--model", required=True, choices=sorted(trace_models()), help="the spec to validate against")
     v.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     v.add_argument("--itf", metavar="OUT", help="write the explained prefix (every spec step) as an ITF trace")
     v.add_argument("--progress", choices=("auto", "jsonl", "off"), default="auto",
@@ -70,7 +82,7 @@ def cli_main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     from refmodel.checkers.trace_validate import validate
 
-    mod = importlib.import_module(TRACE_MODELS[args.model])
+    mod = importlib.import_module(trace_models()[args.model])
     try:
         events = mod.parse_trace(args.file)
     except mod.TraceInputError as exc:
