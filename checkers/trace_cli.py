@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check that some behaviour of the model explains every line of FILE",
                        description="Check that some behaviour of the model explains every line of FILE "
                                    "(breadth-first over what the trace does not record).")
-    v.add_argument("file", help="the recorded trace (for --model etcdraft: NDJSON, one etcd raft TracingEvent per line)")
+    v.add_argument("file", help="the recorded trace (for --model etcdraft: NDJSON, one etcd raft TracingEvent "
+                                "per line)")
     v.add_argument("--model", required=True, choices=sorted(trace_models()), help="the spec to validate against")
     v.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     v.add_argument("--itf", metavar="OUT", help="write the explained prefix (every spec step) as an ITF trace")
