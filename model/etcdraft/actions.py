@@ -3,12 +3,14 @@
 Stable API (``model/etcdraft/trace.py`` calls these directly; servers are ints 1..N, ``cfg`` an
 :class:`~model.etcdraft.config.EtcdRaftConfig`, ``sv`` server i's :class:`~model.etcdraft.state.ServerVars`):
 
-* server rules ``f(cfg, i, sv, ...) -> ServerVars | None`` (None: the guard is false): :func:`restart`,
-  :func:`timeout`, :func:`mc_timeout` (also takes the set of Candidate servers), :func:`become_leader`,
-  :func:`client_request`, :func:`mc_client_request`, :func:`advance_commit_index`, :func:`add_new_server`,
-  :func:`add_learner`, :func:`delete_server` (and ``mc_*`` forms taking ``reconfig_count``),
-  :func:`ready`, :func:`step_down_to_follower`; :func:`apply_simple_conf_change` returns
-  ``(ServerVars, bump)`` where ``bump`` says reconfigCount' = reconfigCount + 1;
+* server rules return server i's new record, or None when the guard is false: ``f(cfg, i, sv)`` for
+  :func:`timeout`, :func:`become_leader`, :func:`advance_commit_index`, :func:`step_down_to_follower`, and
+  (always enabled) :func:`restart`, :func:`ready`; :func:`mc_timeout` ``(cfg, i, sv, candidates)`` (the set of
+  Candidate servers); :func:`client_request` / :func:`mc_client_request` ``(cfg, i, v, sv)``;
+  :func:`add_new_server`, :func:`add_learner`, :func:`delete_server` ``(cfg, i, j, sv)`` and their ``mc_*``
+  forms ``(cfg, i, j, sv, reconfig_count)``; :func:`apply_simple_conf_change` ``(cfg, i, sv)`` returns
+  ``(ServerVars, bump)`` where ``bump`` says reconfigCount' = reconfigCount + 1.  The bag parts of Restart and
+  Ready are :func:`restart_pending` and :func:`ready_bags`;
 * send rules ``f(cfg, i, j, sv, ...) -> Message | None``: :func:`request_vote`, :func:`append_entries`
   (``b, e``: the right-open range), :func:`heartbeat`, :func:`send_snapshot` (``index``),
   :func:`append_entries_to_self` (``f(cfg, i, sv)``); :func:`mc_send_ok` is MCSend's extra guard over both bags;
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from refmodel.model.core import Label, TransitionSystem, fmt_value
+from refmodel.model.core import Label, Permutation, TransitionSystem, all_permutations, fmt_value
 from refmodel.model.etcdraft.config import EtcdRaftConfig
 from refmodel.model.etcdraft.state import (
     AE_REQ,
@@ -70,6 +72,7 @@ from refmodel.model.etcdraft.state import (
     initial_state,
     last_term,
     pending_from,
+    permute_state,
     persisted,
     rv_request,
     rv_response,
@@ -229,8 +232,7 @@ def mc_client_request(cfg: EtcdRaftConfig, i: int, v: int, sv: ServerVars) -> Se
     return client_request(cfg, i, v, sv)
 
 
-def advance_commit_index(cfg: EtcdRaftConfig, i: int, sv: ServerVars,
-                         may_commit: Callable[[ServerVars, int], bool] | None = None) -> ServerVars | None:
+def advance_commit_index(cfg: EtcdRaftConfig, i: int, sv: ServerVars) -> ServerVars | None:
     """etcdraft AdvanceCommitIndex(i): a Leader commits the largest index a quorum of its incoming voters
     matches, if that entry is of its term; never lowers commitIndex."""
     if sv.state != LEADER:
@@ -241,7 +243,7 @@ def advance_commit_index(cfg: EtcdRaftConfig, i: int, sv: ServerVars,
     new_commit = sv.commitIndex
     if agree:
         top = max(agree)
-        if (sv.log[top - 1].term == sv.currentTerm) if may_commit is None else may_commit(sv, top):
+        if sv.log[top - 1].term == sv.currentTerm:
             new_commit = top
     return sv._replace(commitIndex=max(sv.commitIndex, new_commit))
 
@@ -616,6 +618,13 @@ class EtcdRaft(TransitionSystem):
 
     def action_names(self) -> tuple[str, ...]:
         return ACTION_NAMES
+
+    def symmetry_group(self) -> list[Permutation]:
+        """Permutations(Server), as MCetcdraft's Symmetry (TLC's five runs did not use it)."""
+        return all_permutations(self.config.servers)
+
+    def permute(self, s: EtcdState, p: Permutation) -> EtcdState:
+        return permute_state(s, p)
 
     def next_states(self, s: EtcdState) -> Iterator[tuple[Label, EtcdState]]:
         """NextDynamic: every enabled action instance and its successor (TLC generates each one, identical or

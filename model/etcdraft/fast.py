@@ -39,6 +39,8 @@ from refmodel.model.etcdraft.state import (
     ServerVars,
     bag_cardinality,
     bag_items,
+    permute_bag,
+    permute_server,
     with_message,
     without_message,
 )
@@ -76,6 +78,9 @@ class FastEtcdRaftEngine(Engine):
         self._recv: list[dict[int, list[tuple]]] = []  # per message id: component -> entries
         self._pair: dict[int, dict[Hashable, object]] = {}  # (mb, pb) -> bag op -> delta / None / _SKIP
         self._bag_info: dict[int, list[tuple]] = {}
+        self._perms = system.symmetry_group()
+        self._srv_perm: list[dict[int, int]] = [{} for _ in self._perms]
+        self._bag_perm: list[dict[int, int]] = [{} for _ in self._perms]
         self.successors = self._make_successors()  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------------------------------ interning
@@ -129,7 +134,30 @@ class FastEtcdRaftEngine(Engine):
         return self._labels.label(aid)
 
     def canonical(self, e: Hashable) -> Hashable:
-        return e
+        """With symmetry: the smallest encoding over e's orbit, built from per-permutation memos of permuted
+        server components and bags (the permuted records are the readable layer's, ``permute_server`` and
+        ``permute_bag``)."""
+        if len(self._perms) <= 1:
+            return e
+        assert isinstance(e, int)
+        comps = [(e >> sh) & MASK for sh in self._shifts]
+        mb, pb, rest = (e >> self.sh_mb) & MASK, (e >> self.sh_pb) & MASK, e >> self.sh_rc << self.sh_rc
+        best = None
+        for p, srv_memo, bag_memo in zip(self._perms, self._srv_perm, self._bag_perm):
+            x = rest
+            for k, c in enumerate(comps):
+                pc = srv_memo.get(c)
+                if pc is None:
+                    pc = srv_memo[c] = self._srv_id(permute_server(self.srv.objs[c], p))
+                x |= pc << (W * p[k])
+            for b, sh in ((mb, self.sh_mb), (pb, self.sh_pb)):
+                qb = bag_memo.get(b)
+                if qb is None:
+                    qb = bag_memo[b] = self._bag_id(permute_bag(self.bag.objs[b], p))
+                x |= qb << sh
+            if best is None or x < best:
+                best = x
+        return best
 
     def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
         mask = 0

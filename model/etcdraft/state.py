@@ -21,9 +21,10 @@ Stable API (the trace validator, ``model/etcdraft/trace.py``, builds on these na
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from refmodel.model.core import Record
+from refmodel.model.core import Permutation, Record
 
 # Server states, entry types, message types and Nil, as MCetcdraft.cfg sets them.
 FOLLOWER, CANDIDATE, LEADER = "Follower", "Candidate", "Leader"
@@ -324,3 +325,56 @@ def initial_state(init_servers: int, servers: int) -> EtcdState:
                         config=cfg, durableState=None)  # type: ignore[arg-type]
         out.append(sv._replace(durableState=persisted(sv)))
     return EtcdState(tuple(out), EMPTY_BAG, EMPTY_BAG, 0)
+
+
+# ------------------------------------------------------------------------------------------------ symmetry
+
+
+def _rename(p: Permutation) -> Callable[[int], int]:
+    """Server x (1-based; 0 is Nil) under permutation p of 0-based identities."""
+    return lambda x: 0 if x == NIL else p[x - 1] + 1
+
+
+def _rename_set(f: Callable[[int], int], s: frozenset[int]) -> frozenset[int]:
+    return frozenset(f(x) for x in s)
+
+
+def _permute_config(f: Callable[[int], int], c: Config) -> Config:
+    return Config((_rename_set(f, c.jointConfig[0]), _rename_set(f, c.jointConfig[1])), _rename_set(f, c.learners))
+
+
+def _permute_log(f: Callable[[int], int], log: Log) -> Log:
+    return tuple(e._replace(value=ConfValue(_rename_set(f, e.value.newconf), _rename_set(f, e.value.learners)))
+                 if isinstance(e.value, ConfValue) else e for e in log)
+
+
+def _permute_message(f: Callable[[int], int], m: Message) -> Message:
+    m = m._replace(msource=f(m.msource), mdest=f(m.mdest))
+    return m._replace(mentries=_permute_log(f, m.mentries)) if isinstance(m, AppendEntriesRequest) else m
+
+
+def permute_server(sv: ServerVars, p: Permutation) -> ServerVars:
+    """Server record sv with every server k+1 it mentions renamed p[k]+1 (its own slot moves separately)."""
+    f = _rename(p)
+    inv = p.inverse()
+    d = sv.durableState
+    return sv._replace(
+        votedFor=f(sv.votedFor), log=_permute_log(f, sv.log),
+        votesResponded=_rename_set(f, sv.votesResponded), votesGranted=_rename_set(f, sv.votesGranted),
+        matchIndex=tuple(sv.matchIndex[inv[j]] for j in range(len(sv.matchIndex))),
+        config=_permute_config(f, sv.config),
+        durableState=d._replace(votedFor=f(d.votedFor), config=_permute_config(f, d.config)))
+
+
+def permute_bag(bag: Bag, p: Permutation) -> Bag:
+    """A bag with every server renamed by p."""
+    f = _rename(p)
+    return frozenset((_permute_message(f, m), c) for m, c in bag)
+
+
+def permute_state(s: EtcdState, p: Permutation) -> EtcdState:
+    """The image of s when server k+1 is renamed p[k]+1 everywhere (etcdraft.tla is symmetric in Server up to
+    the bootstrap log, which names the initial servers)."""
+    inv = p.inverse()
+    servers = tuple(permute_server(s.servers[inv[k]], p) for k in range(len(s.servers)))
+    return EtcdState(servers, permute_bag(s.messages, p), permute_bag(s.pendingMessages, p), s.reconfigCount)
