@@ -117,6 +117,8 @@ def _print_text(path: str, res: Any) -> None:
     print(f"  explained:     {res.explained}")
     print(f"  spec steps:    {res.spec_steps}")
     print(f"  frontier peak: {res.frontier_peak}")
+    print(f"  states:        {res.states} distinct"
+          + (f", {res.generated} generated (as TLC counts them)" if res.generated is not None else ""))
     print(f"  elapsed:       {res.elapsed_s:.2f} s ({res.events_per_s:,.0f} events/s"
           + (f"; invariants {res.check_s:.2f} s of it)" if res.check_s else ")"))
     if res.verdict == "invalid" and res.invariant is not None:

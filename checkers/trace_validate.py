@@ -93,6 +93,12 @@ class TraceResult:
     mismatch: Mismatch | None = None
     invariant: str | None = None  # on invalid: the invariant a reached state violates (None: no behaviour fits)
     check_s: float = 0.0  # time spent evaluating ``check`` (included in elapsed_s)
+    #: the initial states plus every successor the mapping enumerated, repeats included (TLC's "states
+    #: generated"), if the mapping counts them (an int attribute ``generated``)
+    generated: int | None = None
+    #: states kept (initial, each line's candidates and the intermediate states of multi-step lines): TLC's
+    #: "distinct states" for a trace spec whose view includes the line number
+    states: int = 0
     #: one explaining behaviour of the explained prefix: the initial state, then (label, state) per spec step,
     #: each with the 1-based line it explains
     behaviour: list[tuple[int | None, Label | None, Hashable]] = field(default_factory=list, repr=False)
@@ -105,6 +111,9 @@ class TraceResult:
         out: dict[str, Any] = {"verdict": self.verdict, "events": self.events, "explained": self.explained,
                                "spec_steps": self.spec_steps, "frontier_peak": self.frontier_peak,
                                "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1)}
+        out["states"] = self.states
+        if self.generated is not None:
+            out["generated"] = self.generated
         if self.check_s:
             out["invariants_s"] = round(self.check_s, 3)
         if self.verdict == "invalid":
@@ -190,22 +199,29 @@ def validate(mapping: TraceMapping, events: Sequence[TraceEvent], *, progress: P
             for lab, t in chain:
                 behaviour.append((line, lab, t))
     spec_steps = max(len(behaviour) - 1, 0)
+    # states kept: the initial ones, then per line each candidate with the intermediate states of its chain (a
+    # line taking no step still makes a new state for TLC, whose view includes the line number)
+    states = len(roots) + sum(max(len(chain), 1) for level in levels[:explained] for _, _, chain in level)
+    counted = getattr(mapping, "generated", None)
+    generated = len(roots) + counted if isinstance(counted, int) else None
     elapsed = time.perf_counter() - start
     if progress is not None:
         progress({"events": explained, "total": len(events), "frontier": len(frontier),
                   "events_per_s": round(explained / elapsed, 1) if elapsed else 0.0, "elapsed_s": round(elapsed, 3)})
     if failed_at is None:
         return TraceResult("valid", len(events), explained, spec_steps, peak, elapsed, behaviour=behaviour,
-                           check_s=check_s)
+                           check_s=check_s, generated=generated, states=states)
     ev = events[failed_at] if events else TraceEvent(0, "", None)
     if violated is not None:
         return TraceResult("invalid", len(events), explained, spec_steps, peak, elapsed, line=ev.line or None,
                            event=ev.raw, event_name=ev.name or None, invariant=violated, behaviour=behaviour,
-                           mismatch=Mismatch(note=f"the spec state reached violates {violated}"), check_s=check_s)
+                           mismatch=Mismatch(note=f"the spec state reached violates {violated}"), check_s=check_s,
+                           generated=generated, states=states)
     mismatch = mapping.diagnose([s for s, _, _ in frontier], ev)
     elapsed = time.perf_counter() - start
     return TraceResult("invalid", len(events), explained, spec_steps, peak, elapsed, line=ev.line,
-                       event=ev.raw, event_name=ev.name, mismatch=mismatch, behaviour=behaviour, check_s=check_s)
+                       event=ev.raw, event_name=ev.name, mismatch=mismatch, behaviour=behaviour, check_s=check_s,
+                       generated=generated, states=states)
 
 
 def _dedup(items: list[tuple[Hashable, int, tuple[Step, ...]]]) -> list[tuple[Hashable, int, tuple[Step, ...]]]:

@@ -75,6 +75,7 @@ def test_example_trace_is_valid_with_tlc_state_count(records):
     extra = sum(n - 1 for n in steps_per_line.values())
     assert 1 + res.events + extra == 4998
     assert res.spec_steps == 4118
+    assert (res.states, res.generated) == (4998, 5140)  # TLC's "distinct" and "generated"
 
 
 def test_example_trace_via_cli_json(capsys):

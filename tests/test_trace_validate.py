@@ -59,6 +59,9 @@ def test_valid_trace_keeps_every_hidden_candidate_and_rebuilds_a_behaviour():
     assert [(line, lab.action if lab else None) for line, lab, _ in res.behaviour] == [
         (None, None), (1, "Inc"), (2, "Inc"), (2, "Inc"), (5, "Inc")]
     assert res.spec_steps == 4
+    # states kept: init + line 1 (2 candidates) + line 2 (2 chains of 2 steps) + line 3 (2, no step) + line 4
+    # (1 left, no step) + line 5 (2 candidates: the new coin)
+    assert res.states == 1 + 2 + 4 + 2 + 1 + 2
     # the coin event at line 4 kept only coin 1: the state before line 5's step has coin 1
     assert res.behaviour[3][2] == Toy(3, 1)
     assert [s for _, _, s in res.behaviour][0] == Toy(0, 0)

@@ -416,6 +416,9 @@ class EtcdTraceMapping:
                                   reconfiguration_limit=UNBOUNDED, max_term=UNBOUNDED, request_limit=UNBOUNDED,
                                   max_log=UNBOUNDED, max_in_flight=UNBOUNDED)
         self._obs_cache: dict[int, tuple] = {}
+        #: successor states enumerated so far, repeats included: with the initial state, TLC's "states
+        #: generated" for Traceetcdraft (each line's step, each Receive disjunct taken on a receive line)
+        self.generated = 0
 
     def name(self, k: int) -> str:
         """The node id of server k."""
@@ -510,6 +513,8 @@ class EtcdTraceMapping:
         d: EtcdEvent = event.data
         name = event.name
         if d.bootstrap or d.skip:
+            if diag is None:
+                self.generated += 1
             yield (), st
             return
         if name in RECEIVE_NAMES:
@@ -521,6 +526,8 @@ class EtcdTraceMapping:
                 diag.why(f"etcdraft.tla has no action for event {name} (Traceetcdraft.tla maps no line to it)")
             return
         for lab, t in handler(st, d, diag):
+            if diag is None:
+                self.generated += 1
             yield ((lab, t),), t
 
     def _step(self, lab: Label, t: EtcdState | None, diag: _Diag | None) -> Iterator[tuple[Label, EtcdState]]:
@@ -705,6 +712,8 @@ class EtcdTraceMapping:
                     h = handler(self.cfg, i, j, sv, m)
                     if h is None:
                         continue
+                    if diag is None:
+                        self.generated += 1
                     t = _with_server(s, i, h.sv,
                                      messages=bag_remove(s.messages, m) if h.consume else s.messages,
                                      pendingMessages=(s.pendingMessages if h.reply is None
