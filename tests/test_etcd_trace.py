@@ -405,3 +405,34 @@ def test_memoised_invariant_checker_agrees_with_plain_evaluation(records):
     verdicts = [(fast(st), plain(st)) for st in seq]
     assert all(a == b for a, b in verdicts)
     assert any(b is not None for _, b in verdicts)  # some damage is caught
+
+
+def test_bag_operations_agree_with_the_ports():
+    """trace.py's bag updates (set operations keeping stored hashes) give the port's with_message,
+    without_message and ready_bags results."""
+    import random
+
+    from refmodel.model.etcdraft import actions as A
+    from refmodel.model.etcdraft import state as S
+
+    rng = random.Random(7)
+    msgs = [S.rv_request(t, 1, 2, i, j) for t in (1, 2) for i in (1, 2, 3) for j in (1, 2, 3)]
+    msgs += [S.ae_response("app", 2, ok, 5, i, j) for ok in (True, False) for i in (1, 2) for j in (2, 3)]
+    a = b = S.EMPTY_BAG
+    pa = pb = S.EMPTY_BAG
+    for _ in range(3000):
+        m = rng.choice(msgs)
+        op = rng.randrange(5)
+        if op == 0:
+            a, b = S.with_message(m, a), T.bag_add(b, m)
+        elif op == 1:
+            a, b = S.without_message(m, a), T.bag_remove(b, m)
+        elif op == 2:
+            pa, pb = S.with_message(m, pa), T.bag_add(pb, m)
+        elif op == 3:
+            i = rng.choice((1, 2, 3))
+            a, pa = A.ready_bags(i, a, pa)
+            b, pb = T._ready_bags(i, b, pb)
+        else:
+            assert T.bag_count(b, m) == dict(a).get(m, 0)
+        assert a == b and pa == pb
