@@ -438,3 +438,11 @@ def test_bag_operations_agree_with_the_ports():
         else:
             assert T.bag_count(b, m) == dict(a).get(m, 0)
         assert a == b and pa == pb
+
+
+def test_joint_change_is_not_explained(records):
+    """A ChangeConf with two changes (joint consensus) is well-formed but etcdraft.tla has no action for it
+    (AddNewServerIfLogged etc. need exactly one change): invalid at that line."""
+    k = first(records, lambda e: e["name"] == "ChangeConf")
+    bad = edited(records, k, lambda e: e["prop"]["cc"]["changes"].append({"nid": "3", "action": "RemoveServer"}))
+    assert_rejected(bad, 684, name="ChangeConf", text="single-server changes only; this ChangeConf has 2")

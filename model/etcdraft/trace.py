@@ -124,7 +124,8 @@ class EtcdEvent:
 
     obs: Observed
     msg: ObservedMsg | None = None
-    change: tuple[str, str] | None = None  # ChangeConf: (action, target nid)
+    change: tuple[str, str] | None = None  # ChangeConf: its first change (action, target nid)
+    n_changes: int = 0  # ChangeConf: how many changes (the spec models one)
     newconf: frozenset | None = None  # ApplyConfChange: prop.cc.newconf, if logged
     skip: bool = False  # a line the spec consumes without a step (set by parse_trace)
     bootstrap: bool = False
@@ -170,6 +171,7 @@ def parse_record(ev: Any, where: str) -> tuple[str, EtcdEvent]:
                    log=_get(ev, "log", where, int),
                    conf=(_nids(conf[0], where, "conf[0]"), _nids(conf[1], where, "conf[1]")))
     msg = change = newconf = None
+    n_changes = 0
     if name in MESSAGE_EVENTS:
         mt = _get(ev, "msg.type", where, str)
         if mt not in MSG_TYPES:
@@ -182,18 +184,20 @@ def parse_record(ev: Any, where: str) -> tuple[str, EtcdEvent]:
                           reject=_get(ev, "msg.reject", where, bool))
     if name == "ChangeConf":
         changes = _get(ev, "prop.cc.changes", where, list)
-        if len(changes) != 1:
-            raise TraceInputError(f"{where}: field 'event.prop.cc.changes': the spec models single-server changes "
-                                  f"only, this one has {len(changes)}")
-        action = _get(changes[0], "action", where + " (prop.cc.changes[0])", str)
-        if action not in CONF_ACTIONS:
-            raise TraceInputError(f"{where}: field 'event.prop.cc.changes[0].action': unknown action {action!r}")
-        change = (action, _get(changes[0], "nid", where + " (prop.cc.changes[0])", str))
+        parsed = []
+        for k, c in enumerate(changes):
+            action = _get(c, "action", where + f" (prop.cc.changes[{k}])", str)
+            if action not in CONF_ACTIONS:
+                raise TraceInputError(f"{where}: field 'event.prop.cc.changes[{k}].action': unknown action "
+                                      f"{action!r}")
+            parsed.append((action, _get(c, "nid", where + f" (prop.cc.changes[{k}])", str)))
+        change = parsed[0] if parsed else None
+        n_changes = len(parsed)
     if name == "ApplyConfChange":
         cc = ev.get("prop", {}).get("cc", {}) if isinstance(ev.get("prop"), dict) else {}
         if isinstance(cc, dict) and "newconf" in cc:
             newconf = _nids(cc["newconf"], where, "prop.cc.newconf")
-    return name, EtcdEvent(obs=obs, msg=msg, change=change, newconf=newconf)
+    return name, EtcdEvent(obs=obs, msg=msg, change=change, newconf=newconf, n_changes=n_changes)
 
 
 def parse_lines(lines: Iterable[str], path: str = "trace", *, extra_bootstrap: Iterable[str] = (),
@@ -636,6 +640,10 @@ class EtcdTraceMapping:
 
     def _on_ChangeConf(self, st, d, diag):  # AddNewServer/AddLearner/DeleteServerIfLogged(i, j): nothing compared
         i, sv = self._server(st, d.obs.nid)
+        if d.n_changes != 1:  # AddNewServerIfLogged etc. need Len(changes) = 1
+            if diag is not None:
+                diag.why(f"etcdraft.tla models single-server changes only; this ChangeConf has {d.n_changes}")
+            return
         action, target = d.change
         j = self.num[target]
         fn, name = {"AddNewServer": (A.add_new_server, "AddNewServer"), "AddLearner": (A.add_learner, "AddLearner"),
