@@ -17,7 +17,7 @@ EXIT_PASS, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
 def trace_models() -> dict[str, str]:
     """Models whose traces can be validated: every protocol package with a ``trace`` module, which provides
-    ``parse_trace(path)`` (raising ``TraceInputError``), ``mapping(events)`` (a TraceMapping),
+    ``parse_trace(path, max_events)`` (raising ``TraceInputError``), ``mapping(events)`` (a TraceMapping),
     ``invariant_checker(mapping)`` and ``write_itf(path, events, result, source)``."""
     import importlib.util
 
@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--progress", choices=("auto", "jsonl", "off"), default="auto",
                    help="progress on stderr: a live line on a terminal (auto), a JSON line every 2 s (jsonl), "
                         "or none (off)")
-    v.add_argument("--max-events", type=_pos_int, metavar="N", help="validate only the first N events")
+    v.add_argument("--max-events", type=_pos_int, metavar="N",
+                   help="validate only the first N events (the rest of the file is not read)")
     v.add_argument("--no-invariants", action="store_true",
                    help="do not evaluate the spec's invariants on the states reached (as the trace spec's "
                         "configuration does by default)")
@@ -85,12 +86,10 @@ def cli_main(argv: Sequence[str]) -> int:
 
     mod = importlib.import_module(trace_models()[args.model])
     try:
-        events = mod.parse_trace(args.file)
+        events = mod.parse_trace(args.file, max_events=args.max_events)
     except mod.TraceInputError as exc:
         print(f"refmodel: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.max_events is not None:
-        events = events[:args.max_events]
     mapping = mod.mapping(events)
     progress, every = _progress(args.progress)
     check = None if args.no_invariants else mod.invariant_checker(mapping)

@@ -446,3 +446,12 @@ def test_joint_change_is_not_explained(records):
     k = first(records, lambda e: e["name"] == "ChangeConf")
     bad = edited(records, k, lambda e: e["prop"]["cc"]["changes"].append({"nid": "3", "action": "RemoveServer"}))
     assert_rejected(bad, 684, name="ChangeConf", text="single-server changes only; this ChangeConf has 2")
+
+
+def test_max_events_cuts_before_servers_are_known():
+    """As Traceetcdraft's MAX_TRACE: the first 1,000 lines name nodes 1 to 5 only."""
+    events = T.parse_trace(EXAMPLE, max_events=1000)
+    assert len(events) == 1000 and T.trace_servers(events) == ["1", "2", "3", "4", "5"]
+    res = validate(T.mapping(events), events)
+    assert res.verdict == "valid" and res.states == 1 + 1000 + sum(
+        1 for line, _, _ in res.behaviour[1:]) - len({line for line, _, _ in res.behaviour[1:]})

@@ -200,16 +200,20 @@ def parse_record(ev: Any, where: str) -> tuple[str, EtcdEvent]:
     return name, EtcdEvent(obs=obs, msg=msg, change=change, newconf=newconf, n_changes=n_changes)
 
 
-def parse_lines(lines: Iterable[str], path: str = "trace", *, extra_bootstrap: Iterable[str] = (),
-                no_step: Iterable[str] = ()) -> list[TraceEvent]:
+def parse_lines(lines: Iterable[str], path: str = "trace", *, max_events: int | None = None,
+                extra_bootstrap: Iterable[str] = (), no_step: Iterable[str] = ()) -> list[TraceEvent]:
     """The trace records of an NDJSON text (records without ``"tag": "trace"`` are ignored, as
     Traceetcdraft.tla's ``SelectSeq`` ignores them); :class:`TraceInputError` names the first bad line.
+    ``max_events`` keeps the first N records, before servers and bootstrap lines are worked out (as
+    Traceetcdraft's ``MAX_TRACE``); the lines after them are not read.
 
     ``extra_bootstrap`` and ``no_step`` adapt the mapping to other logger versions (they are not
     Traceetcdraft.tla's): event names that also count as bootstrap events, and event names consumed without a
     spec step or any comparison."""
     events: list[TraceEvent] = []
     for no, text in enumerate(lines, 1):
+        if max_events is not None and len(events) >= max_events:
+            break
         if not text.strip():
             continue
         where = f"{path}:{no}"
@@ -230,8 +234,8 @@ def parse_lines(lines: Iterable[str], path: str = "trace", *, extra_bootstrap: I
     return _annotate(events, path, BOOTSTRAP_NAMES | frozenset(extra_bootstrap), frozenset(no_step))
 
 
-def parse_trace(path: str | Path) -> list[TraceEvent]:
-    """Read and parse an NDJSON trace file."""
+def parse_trace(path: str | Path, max_events: int | None = None) -> list[TraceEvent]:
+    """Read and parse an NDJSON trace file (its first ``max_events`` records, if given)."""
     p = Path(path)
     try:
         text = p.read_text()
@@ -239,7 +243,7 @@ def parse_trace(path: str | Path) -> list[TraceEvent]:
         raise TraceInputError(f"{p}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise TraceInputError(f"{p}: not a text file (UTF-8)") from None
-    return parse_lines(text.splitlines(), str(p))
+    return parse_lines(text.splitlines(), str(p), max_events=max_events)
 
 
 def trace_servers(events: Sequence[TraceEvent]) -> list[str]:
