@@ -455,3 +455,20 @@ def test_max_events_cuts_before_servers_are_known():
     res = validate(T.mapping(events), events)
     assert res.verdict == "valid" and res.states == 1 + 1000 + sum(
         1 for line, _, _ in res.behaviour[1:]) - len({line for line, _, _ in res.behaviour[1:]})
+
+
+@pytest.mark.parametrize("line, name", [(112, "ReceiveRequestVoteResponse"), (520, "SendRequestVoteRequest")])
+def test_event_name_and_message_type_must_agree(records, line, name):
+    """A receive's event name fixes the message type it matches (LoglineIsReceivedMessage), and a send must
+    send the logged type: an append renamed into a vote event is not explained."""
+    assert records[line - 1]["event"]["msg"]["type"] == "MsgApp"
+    bad = edited(records, line - 1, lambda e: e.__setitem__("name", name))
+    assert_rejected(bad, line, name=name)
+
+
+def test_append_request_of_a_vote_type_is_not_explained(records):
+    k = 519
+    assert records[k]["event"]["name"] == "SendAppendEntriesRequest"
+    bad = edited(records, k, lambda e: e["msg"].__setitem__("type", "MsgVote"))
+    res = assert_rejected(bad, 520)
+    assert res.mismatch.field == "msg.type"

@@ -76,6 +76,10 @@ EVENT_NAMES = frozenset({
 UNMAPPED_EVENT_NAMES = frozenset({"Advance", "Bootstrap"})
 RECEIVE_NAMES = frozenset({"ReceiveAppendEntriesRequest", "ReceiveAppendEntriesResponse", "ReceiveRequestVoteRequest",
                            "ReceiveRequestVoteResponse", "ReceiveSnapshot"})
+#: the message type each receive event name matches (LoglineIsReceivedMessage)
+RECEIVE_TYPES = {"ReceiveAppendEntriesRequest": "AppendEntriesRequest", "ReceiveAppendEntriesResponse":
+                 "AppendEntriesResponse", "ReceiveRequestVoteRequest": "RequestVoteRequest",
+                 "ReceiveRequestVoteResponse": "RequestVoteResponse", "ReceiveSnapshot": "AppendEntriesRequest"}
 BOOTSTRAP_NAMES = frozenset({"InitState", "BecomeFollower", "ApplyConfChange"})
 MESSAGE_EVENTS = RECEIVE_NAMES | {"SendAppendEntriesRequest", "SendAppendEntriesResponse", "SendRequestVoteRequest",
                                   "SendRequestVoteResponse", "SendSnapshot"}
@@ -617,6 +621,10 @@ class EtcdTraceMapping:
         elif o.type == "MsgHeartbeat":
             m = A.heartbeat(self.cfg, i, j, sv)
             lab = Label("Heartbeat", (("i", i), ("j", j)))
+        elif o.type != "MsgSnap":  # no disjunct of TraceNextNonReceiveActions takes it
+            if diag is not None:
+                diag.mismatch("msg.type", o.type, "MsgApp, MsgHeartbeat or MsgSnap for SendAppendEntriesRequest")
+            return
         else:  # MsgSnap: the logged entries count is the snapshot's index
             if not 1 <= o.entries <= sv.commitIndex:
                 if diag is not None:
@@ -701,7 +709,10 @@ class EtcdTraceMapping:
         d: EtcdEvent = event.data
         o = d.msg
         i = self.num[o.dst]
-        if event.name == "ReceiveSnapshot" and o.mtype != "AppendEntriesRequest":
+        want = RECEIVE_TYPES[event.name]
+        if o.mtype != want:  # LoglineIsReceivedMessage: the event name fixes the message type
+            if diag is not None:
+                diag.mismatch("msg.type", o.type, f"a {want} message for {event.name}")
             return
         if diag is not None and not self._matching(st, o):
             diag.why("no message in flight carries the logged fields" + self._near_miss(st, o))
