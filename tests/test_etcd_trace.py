@@ -472,3 +472,42 @@ def test_append_request_of_a_vote_type_is_not_explained(records):
     bad = edited(records, k, lambda e: e["msg"].__setitem__("type", "MsgVote"))
     res = assert_rejected(bad, 520)
     assert res.mismatch.field == "msg.type"
+
+
+def test_random_corruptions_never_crash(records):
+    """Random field edits, renames and moves on the first 500 lines: each run ends in valid, invalid (with a
+    diagnosis) or a one-line input error, never an exception."""
+    import random
+
+    rng = random.Random(11)
+    base = records[:500]
+    outcomes = set()
+    for _ in range(40):
+        recs = list(base)
+        k = rng.randrange(60, len(recs))
+        e = copy.deepcopy(recs[k])
+        ev = e["event"]
+        kind = rng.randrange(5)
+        if kind == 0:
+            ev["state"]["term"] += rng.choice((-1, 1))
+        elif kind == 1:
+            ev[rng.choice(("nid", "role"))] = rng.choice(("1", "5", "9", "StateLeader", "StateCandidate"))
+        elif kind == 2:
+            ev["name"] = rng.choice(sorted(T.EVENT_NAMES | T.UNMAPPED_EVENT_NAMES))
+        elif kind == 3 and "msg" in ev:
+            ev["msg"]["type"] = rng.choice(sorted(T.MSG_TYPES))
+        recs[k] = e
+        if kind == 4:
+            recs.insert(rng.randrange(60, len(recs)), recs.pop(k))
+        try:
+            events = T.parse_lines([json.dumps(r) for r in recs])
+        except T.TraceInputError as exc:
+            assert "\n" not in str(exc)
+            outcomes.add("input")
+            continue
+        m = T.mapping(events)
+        res = validate(m, events, check=T.invariant_checker(m))
+        if res.verdict == "invalid":
+            assert res.line is not None and res.mismatch.describe()
+        outcomes.add(res.verdict)
+    assert {"valid", "invalid"} <= outcomes
