@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 #: protocol name -> the package that defines it (imported on first use)
-PROTOCOL_MODULES = {"raft": "refmodel.model.raft", "poa": "refmodel.model.poa", "etcdraft": "refmodel.model.etcdraft"}
+PROTOCOL_MODULES = {"raft": "refmodel.model.raft", "poa": "refmodel.model.poa", "etcdraft": "refmodel.model.etcdraft",
+                    # the model `refmodel trace validate --itf` traces step through (for `refmodel replay`)
+                    "etcdraft_trace": "refmodel.model.etcdraft.trace"}
 
 
 @dataclass(frozen=True)
