@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from refmodel.checkers.simulate import SimResult
     from refmodel.checkers.smt import ProofResult
 
-__all__ = ["InputError", "build", "check", "properties", "prove", "simulate"]
+__all__ = ["InputError", "build", "check", "properties", "prove", "simulate", "validate_trace"]
 
 
 class InputError(ValueError):
@@ -210,3 +210,29 @@ def prove(protocol: str, *, invariants: Sequence[str] | None = None, bmc: int | 
     if bmc is not None:
         return smt.bmc(model, invariants or model.safety, bmc, timeout=timeout, constrained=True)
     return smt.prove(model, names, timeout=timeout, symmetry=symmetry)
+
+
+def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None = None,
+                   invariants: bool = True) -> Any:
+    """Validate an implementation's recorded trace (for ``etcdraft``: etcd-io/raft's ndjson trace format)
+    against the model, as ``refmodel trace validate`` does; returns the
+    :class:`~refmodel.checkers.trace_validate.TraceResult` (``verdict`` ``valid`` or ``invalid``, ``line``,
+    ``event`` and the mismatch on an invalid trace).  Malformed input raises :class:`InputError`."""
+    import importlib
+
+    from refmodel.checkers.trace_validate import validate
+    from refmodel.model import PROTOCOL_MODULES
+
+    module = PROTOCOL_MODULES.get(model)
+    try:
+        mod = importlib.import_module(f"{module}.trace") if module else None
+    except ModuleNotFoundError:
+        mod = None
+    if mod is None or not hasattr(mod, "parse_trace"):
+        raise InputError(f"no trace validation for model '{model}'")
+    try:
+        events = mod.parse_trace(path, max_events=max_events)
+    except mod.TraceInputError as exc:
+        raise InputError(str(exc)) from None
+    mapping = mod.mapping(events)
+    return validate(mapping, events, check=mod.invariant_checker(mapping) if invariants else None)
