@@ -99,7 +99,9 @@ class CheckResult:
     incomplete_reason: str | None = None
     vacuous: dict[str, str] = field(default_factory=dict)  # property -> its antecedent, which never held
     engine_stats: dict[str, int] = field(default_factory=dict)
-    graph: Any = field(default=None, repr=False)  # networkx.DiGraph when requested
+    graph: Any = field(default=None, repr=False)  # networkx.DiGraph (MultiDiGraph if "labelled") when requested
+    #: with ``graph="labelled"``: the encoded state of each graph node, by node id (``engine.decode`` reads it)
+    graph_states: list[Hashable] | None = field(default=None, repr=False)
 
     @property
     def tlc_depth(self) -> int:
@@ -223,7 +225,7 @@ class _StepChecker(_Checker):
 
 
 def check(engine: Engine, properties: Sequence[Property] = (), *, symmetry: bool = False,
-          limits: Limits = Limits(), graph: bool = False,
+          limits: Limits = Limits(), graph: bool | str = False,
           progress: Callable[[Progress], None] | None = None, progress_every: float = 1.0) -> CheckResult:
     """Explore every state reachable from ``engine.initial()`` breadth-first; see the module docstring."""
     gc_was_enabled = gc.isenabled()
@@ -235,7 +237,7 @@ def check(engine: Engine, properties: Sequence[Property] = (), *, symmetry: bool
             gc.enable()
 
 
-def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limits: Limits, graph: bool,
+def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limits: Limits, graph: bool | str,
            progress: Callable[[Progress], None] | None, progress_every: float) -> CheckResult:
     t0 = time.perf_counter()
     system = engine.system
@@ -343,13 +345,14 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     if graph:
         from refmodel.checkers.graph import build_graph
 
-        g = build_graph(engine, states, parent, via, edges)
+        g = build_graph(engine, states, parent, via, edges, labelled=graph == "labelled")
     return CheckResult(
         verdict=verdict, protocol=system.protocol, config=_config_dict(system.config),
         mutant=getattr(system, "mutant", None), symmetry=symmetry, invariants=[p.name for p in properties],
         distinct_states=len(states), generated_states=generated, depth=depth, elapsed_s=elapsed,
         levels=levels, action_fired=dict(zip(names, fired)), action_new=dict(zip(names, new_by)),
         violation=found, incomplete_reason=reason, engine_stats=engine.stats(), graph=g,
+        graph_states=states if graph == "labelled" else None,
         vacuous={} if found else {p.name: p.antecedent_doc for p in inv.pending + stepc.pending})
 
 

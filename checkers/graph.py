@@ -4,6 +4,11 @@ Nodes are the distinct states in discovery order (``0`` is the first initial sta
 (BFS level), ``initial`` and ``state`` (the readable state as JSON).  An edge ``u -> v`` carries ``action``
 (the first action label found for it) and ``actions`` (all of them, ``; ``-separated), since several action
 instances may lead from one state to the same successor.  With symmetry, nodes are orbit representatives.
+
+``labelled=True`` (``check(..., graph="labelled")``) builds a ``networkx.MultiDiGraph`` instead: one edge per
+labelled transition ``u -> v`` (key: the action id), with ``action`` (the label as text) and ``aid`` (the
+action id, ``engine.label(aid)`` gives the :class:`~model.core.Label`), for analyses that need every action
+instance, such as the covering traces of ``refmodel vectors``.
 """
 
 from __future__ import annotations
@@ -18,16 +23,19 @@ GRAPH_FORMATS = (".graphml", ".dot", ".json")
 
 
 def build_graph(engine: Engine, states: Sequence[Hashable], parent: Sequence[int], via: Sequence[int],
-                edges: Sequence[tuple[int, int, int]]) -> Any:
+                edges: Sequence[tuple[int, int, int]], labelled: bool = False) -> Any:
     import networkx as nx
 
-    g = nx.DiGraph()
+    g = nx.MultiDiGraph() if labelled else nx.DiGraph()
     depth: list[int] = []
     for idx in range(len(states)):
         depth.append(0 if parent[idx] < 0 else depth[parent[idx]] + 1)
         raw = engine.decode(states[idx])
         g.add_node(idx, depth=depth[idx], initial=parent[idx] < 0,
                    state=json.dumps(engine.system.render(raw), sort_keys=True))
+    if labelled:
+        g.add_edges_from((u, v, aid, {"action": str(engine.label(aid)), "aid": aid}) for u, aid, v in edges)
+        return g
     for u, aid, v in edges:
         text = str(engine.label(aid))
         if g.has_edge(u, v):
