@@ -150,6 +150,7 @@ class Explored:
         self._labels: dict[int, Label] = {}
         self._raw: dict[int, Any] = {}
         self._views: dict[int, tuple[list[str], dict[Label, int | None]]] = {}
+        self._texts: dict[int, dict[int, str]] = {}
 
     def label(self, aid: int) -> Label:
         lab = self._labels.get(aid)
@@ -168,12 +169,26 @@ class Explored:
         bounds included) and label -> successor node (None: outside the bounds)."""
         got = self._views.get(u)
         if got is None:
-            labels = [self.label(a) for a, _ in self.engine.successors(self.encoded[u])]
-            succ: dict[Label, int | None] = {lab: None for lab in labels}
+            aids = [a for a, _ in self.engine.successors(self.encoded[u])]
+            succ: dict[Label, int | None] = {self.label(a): None for a in aids}
             for e in self.out[u]:
                 succ[self.label(self.aid[e])] = self.dst[e]
-            got = self._views[u] = (enabled_summary(labels), succ)
+            got = self._views[u] = (self.summary(aids), succ)
         return got
+
+    def summary(self, aids: Iterable[int], engine: Engine | None = None) -> list[str]:
+        """:func:`~checkers.itf.enabled_summary` of these action ids (of ``engine``, default the model's),
+        each label's text computed once."""
+        engine = engine or self.engine
+        memo = self._texts.setdefault(id(engine), {})
+        out = []
+        for a in aids:
+            t = memo.get(a)
+            if t is None:
+                t = memo[a] = enabled_summary([engine.label(a)])[0]
+            out.append(t)
+        out.sort()
+        return out
 
     def path_to(self, v: int) -> list[int]:
         """Edge ids of a shortest path from an initial state to ``v``."""
@@ -236,9 +251,15 @@ def items_of(explored: Explored, cover: str, system: Any) -> tuple[list[str], li
 
 def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", seed: int = 0,
                 max_steps: int | None = None, oracles: Sequence[MutantOracle] = (), kill: bool = True,
+                final_outcome_only: bool = False,
                 progress: Callable[[str, int, int], None] | None = None) -> Suite:
     """Covering vectors over ``check_result.graph`` (from ``check(engine, graph="labelled")``); see the
-    module docstring."""
+    module docstring.
+
+    ``final_outcome_only``: the format shows only a vector's final outcome (go-ethereum's table: the final
+    signers, or the error of the last block), so a step into a terminal state (a rejected block) hides what
+    the steps before it did: such a step is taken only by a trace of its own, and only its own items count
+    as covered by that trace."""
     if cover not in COVERS:
         raise VectorError(f"--cover must be one of {', '.join(COVERS)}, not {cover!r}")
     if check_result.graph is None or check_result.graph_states is None:
@@ -268,10 +289,14 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
         return f"{ex.src[i]} -[{ex.label(ex.aid[i])}]-> {ex.dst[i]}"
 
     vectors, beyond = _greedy(ex, edge_items, n_items, reach, seed, max_steps, name if cover != "edges" else None,
-                              progress)
+                              progress, final_outcome_only)
     covered_mask = [False] * n_items
+    terminal = [not ex.out[u] for u in range(ex.n)]
     for v in vectors:  # recount from the vectors themselves, not from the construction's bookkeeping
+        ends_rejected = final_outcome_only and terminal[v.nodes[-1]]
         for k, a in enumerate(v.aids):
+            if ends_rejected and k < len(v.aids) - 1:
+                continue  # hidden by the final outcome
             e = _edge(ex, v.nodes[k], a, v.nodes[k + 1])
             for i in edge_items[e]:
                 covered_mask[i] = True
@@ -324,8 +349,10 @@ def _edge(ex: Explored, u: int, aid: int, v: int) -> int:
 
 def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach: list[bool], seed: int,
             max_steps: int | None, name: Callable[[int], str] | None,
-            progress: Callable[[str, int, int], None] | None) -> tuple[list[Vector], list[int]]:
+            progress: Callable[[str, int, int], None] | None,
+            final_outcome_only: bool = False) -> tuple[list[Vector], list[int]]:
     n, src, dst = ex.n, ex.src, ex.dst
+    terminal = [not ex.out[u] for u in range(n)]
     out = [list(es) for es in ex.out]
     if seed:
         rng = random.Random(seed)
@@ -376,7 +403,11 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
                         comp_pending[comp[src[f]]] -= inner[f]
         covers.append(new)
 
-    def nearest(starts: Sequence[int], budget: int | None, within: int = -1) -> int:
+    def open_end(u: int) -> bool:
+        """Whether ``u`` has an uncovered step that does not end the trace in a terminal state."""
+        return any(live[e] and not terminal[dst[e]] for e in out[u])
+
+    def nearest(starts: Sequence[int], budget: int | None, within: int = -1, keep_open: bool = False) -> int:
         """BFS from ``starts`` to the nearest node with a pending edge (within ``budget - 1`` steps; with
         ``within``, inside that component, to a pending edge inside it): the node, or -1; ``via`` and
         ``dist`` hold the path."""
@@ -389,7 +420,7 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
                 queue.append(s)
         while queue:
             u = queue.popleft()
-            if (pending_in[u] if within >= 0 else pending[u]):
+            if (pending_in[u] if within >= 0 else pending[u]) and (not keep_open or open_end(u)):
                 return u
             if budget is not None and dist[u] + 1 >= budget:
                 continue
@@ -410,10 +441,10 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
     def pending_in_comp(c: int) -> bool:
         return comp_pending[c] > 0
 
-    def choose(u: int) -> int:
+    def choose(u: int, keep_open: bool = False) -> int:
         best, best_key = -1, None
         for e in out[u]:
-            if not live[e]:
+            if not live[e] or (keep_open and terminal[dst[e]]):
                 continue
             key = (dst[e] == u, inner[e], pending[dst[e]] > 0, live[e])
             if best_key is None or key > best_key:
@@ -429,13 +460,18 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
             budget = None if max_steps is None else max_steps - len(aids)
             if budget is not None and budget <= 0:
                 break
+            keep_open = final_outcome_only and bool(aids)
             u = -1
             if nodes and pending_in_comp(comp[nodes[-1]]):
-                u = nearest([nodes[-1]], budget, comp[nodes[-1]])
+                u = nearest([nodes[-1]], budget, comp[nodes[-1]], keep_open)
             if u < 0:
-                u = nearest(starts if not nodes else [nodes[-1]], budget)
+                u = nearest(starts if not nodes else [nodes[-1]], budget, -1, keep_open)
             if u < 0:
                 break
+            e = choose(u, keep_open)
+            hide = final_outcome_only and terminal[dst[e]]
+            if hide and aids:
+                break  # a rejected block gets a trace of its own: it would hide what this one showed
             path = []
             w = u
             while via[w] >= 0:
@@ -444,11 +480,13 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
             path.reverse()
             if not nodes:
                 nodes.append(w)
-            for e in path:
-                aids.append(ex.aid[e])
-                nodes.append(dst[e])
-                take(e, covers)
-            e = choose(u)
+            for f in path:
+                aids.append(ex.aid[f])
+                nodes.append(dst[f])
+                if hide:
+                    covers.append([])
+                else:
+                    take(f, covers)
             aids.append(ex.aid[e])
             nodes.append(dst[e])
             take(e, covers)
@@ -484,18 +522,24 @@ class StepOracle(MutantOracle):
         self._m = mutant_model.engine()
         self._init = [self._m.decode(e) for e in self._m.initial()]
         self._views: dict[int, tuple[list[str], dict[Label, Any]]] = {}
+        self._encoded: dict[int, Any] = {}
 
     def _mutant_view(self, ex: Explored, u: int) -> tuple[list[str], dict[Label, Any]]:
-        """What the mutant does in the state of node ``u``: its enabled summary and label -> readable successor
-        (None outside the bounds)."""
+        """What the mutant does in the state of node ``u``: its enabled summary and label -> successor in the
+        mutant's encoding (None outside the bounds)."""
         got = self._views.get(u)
         if got is None:
             m = self._m
-            succ = m.successors(_encode(m, ex.raw(u)))
-            labels = [m.label(a) for a, _ in succ]
-            got = self._views[u] = (enabled_summary(labels),
-                                    {lab: None if t is None else m.decode(t) for lab, (_, t) in zip(labels, succ)})
+            succ = m.successors(self._enc(ex, u))
+            got = self._views[u] = (ex.summary((a for a, _ in succ), m), {m.label(a): t for a, t in succ})
         return got
+
+    def _enc(self, ex: Explored, u: int) -> Any:
+        """Node ``u``'s state in the mutant engine's encoding."""
+        e = self._encoded.get(u)
+        if e is None:
+            e = self._encoded[u] = _encode(self._m, ex.raw(u))
+        return e
 
     def _differs(self, ex: Explored, u: int, only: Label | None = None) -> tuple[str, Label | None] | None:
         """Why the mutant's behaviour in node ``u`` differs from the model's (and the step that shows it, if
@@ -508,7 +552,7 @@ class StepOracle(MutantOracle):
             if v is None or (only is not None and lab != only):
                 continue
             t = mu.get(lab)
-            if t is None or t != ex.raw(v):
+            if t is None or t != self._enc(ex, v):  # encodings are canonical: equal iff the states are
                 return f"{lab} does not lead to the same state", lab
         return None
 

@@ -41,6 +41,8 @@ from refmodel.checkers.cli.common import (
 )
 
 FORMATS = ("itf", "geth", "etcd")
+#: the bounds of poa that the chain exploration of --format geth reads (the rest configure the network model)
+GETH_BOUNDS = ("signers", "candidates", "intruders", "max_height", "epoch", "threshold")
 
 
 def _parser(proto: Any) -> argparse.ArgumentParser:
@@ -98,6 +100,24 @@ def _explore_progress(report: Any) -> Any:
     return lambda p: report("exploring (states)", p.distinct, p.distinct + p.queue)
 
 
+def _recorded_command(argv: Sequence[str]) -> str:
+    """The command as the output records it: without where it was written and how it was shown (--out,
+    --json, --mutants, --progress), so that the same vectors are the same bytes wherever they are written."""
+    keep, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        name = a.split("=", 1)[0]
+        if name in ("--out", "--progress") and "=" not in a:
+            skip = True
+            continue
+        if name in ("--out", "--progress", "--json", "--mutants"):
+            continue
+        keep.append(a)
+    return "refmodel vectors " + " ".join(shlex.quote(a) for a in keep)
+
+
 def cli_main(argv: Sequence[str]) -> int:
     from refmodel.model import UnknownProtocol, protocol
 
@@ -115,7 +135,7 @@ def cli_main(argv: Sequence[str]) -> int:
     args = _parser(proto).parse_args(argv[1:])
     bounds = {k: v for k, v in vars(args).items() if k in proto.config_class.__dataclass_fields__}
     cfg = build_config(proto, bounds)
-    command = "refmodel vectors " + " ".join(shlex.quote(a) for a in argv)
+    command = _recorded_command(argv)
     if args.format == "etcd":
         raise InputError("--format etcd needs `refmodel trace validate` (etcd's trace schema), which this version "
                          "does not have; use --format itf")
@@ -142,9 +162,12 @@ def cli_main(argv: Sequence[str]) -> int:
     explored = check(engine, [], graph="labelled", progress=_explore_progress(report), progress_every=0.5)
     try:
         suite = build_suite(engine, explored, cover=args.cover, seed=args.seed, max_steps=args.max_steps,
-                            oracles=oracles, kill=args.kill, progress=report)
+                            oracles=oracles, kill=args.kill, final_outcome_only=args.format == "geth",
+                            progress=report)
     except VectorError as exc:
         raise InputError(str(exc)) from None
+    if args.format == "geth":  # what the chain exploration reads of the configuration
+        suite.config = {k: suite.config[k] for k in GETH_BOUNDS}
     if report is not None and args.progress == "auto":
         sys.stderr.write("\r\x1b[K")
     from refmodel.checkers.report.vectors import mutants_text, summary_json, summary_text

@@ -247,11 +247,15 @@ class CliqueChain(TransitionSystem):
         return sc
 
 
-def _slug(text: str) -> str:
-    out = "".join(c if c.isalnum() else "_" for c in text.lower())
-    while "__" in out:
-        out = out.replace("__", "_")
-    return out.strip("_")[:60]
+def _slug(text: str, limit: int = 48) -> str:
+    """A short identifier from a branch name: lower case words joined by '_', cut at a word boundary."""
+    words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
+    out = ""
+    for w in words:
+        if out and len(out) + 1 + len(w) > limit:
+            break
+        out = f"{out}_{w}" if out else w[:limit]
+    return out
 
 
 def scenario_file(chain: CliqueChain, scenarios: list[dict[str, Any]], command: str,
