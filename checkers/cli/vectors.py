@@ -71,6 +71,11 @@ def _parser(proto: Any) -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     g.add_argument("--progress", choices=("auto", "off", "jsonl"), default="auto",
                    help="progress on stderr: a live line on a terminal (auto), none (off), JSON lines (jsonl)")
+
+    def one_line(message: str) -> None:  # argparse's usage errors, as one line like every other input error
+        raise InputError(f"vectors {proto.name}: {message} (see refmodel vectors {proto.name} -h)")
+
+    p.error = one_line  # type: ignore[method-assign]
     return p
 
 
