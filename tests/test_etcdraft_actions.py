@@ -15,9 +15,10 @@ from refmodel.model.etcdraft.actions import (
     no_conflict_append_entries_request,
     restart,
     restart_pending,
-    step,
+
 )
 from refmodel.model.etcdraft.config import EtcdRaftConfig
+from refmodel.model.etcdraft.system import step
 from refmodel.model.etcdraft.state import (
     CANDIDATE,
     CONFIG_ENTRY,

@@ -63,3 +63,14 @@ def test_no_permutation_is_built_without_symmetry(monkeypatch):
     assert r.verdict == "incomplete" and r.distinct_states >= 2000
     r = refmodel.check("raft", servers=12, max_states=500, symmetry=True)
     assert r.verdict == "incomplete" and r.distinct_states >= 500
+
+
+def test_whole_state_form_agrees_with_all_permutations_on_four_servers(monkeypatch):
+    """On 4 servers (24 permutations, ties and refinement both occur) the two canonical forms explore the
+    same orbits level by level: the same states per level and the same number generated."""
+    bounds = dict(servers=4, max_term=2, max_log=0, max_msg_count=1, max_msgs=1, max_states=30000,
+                  invariants=["election_safety"], symmetry=True)
+    every = refmodel.check("raft", **bounds)
+    monkeypatch.setattr(fast, "SMALL_CLUSTER", 0)
+    ties = refmodel.check("raft", **bounds)
+    assert (ties.levels, ties.generated_states) == (every.levels, every.generated_states)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from refmodel.model import ProtocolInfo, build_model
-from refmodel.model.etcdraft.actions import EtcdRaft
+from refmodel.model.etcdraft.system import EtcdRaft
 from refmodel.model.etcdraft.config import EtcdRaftConfig
 from refmodel.model.etcdraft.mutants import MUTANTS
 

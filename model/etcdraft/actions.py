@@ -23,7 +23,7 @@ Stable API (``model/etcdraft/trace.py`` calls these directly; servers are ints 1
   :class:`Handled` is the recipient's new variables and the bag operation (consume m from ``messages``; add
   ``reply`` to ``pendingMessages``).
 
-:class:`EtcdRaft` composes them into MCetcdraft's ``NextDynamic`` (labels such as ``RequestVote(i=1, j=2)``,
+:class:`~refmodel.model.etcdraft.system.EtcdRaft` composes them into MCetcdraft's ``NextDynamic`` (labels such as ``RequestVote(i=1, j=2)``,
 ``AppendEntries(i=1, j=2, range=<<3, 4>>)``, receive steps named by the disjunct that fired with ``i``, ``j``
 and ``m``); :func:`step` lists the successors of one action instance, given its name and parameters.
 Mutants (``model.etcdraft.mutants``) swap single rules in a :class:`Rules` bundle.
@@ -31,11 +31,11 @@ Mutants (``model.etcdraft.mutants``) swap single rules in a :class:`Rules` bundl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from refmodel.model.core import Label, Permutation, TransitionSystem, all_permutations, fmt_value
+from refmodel.model.core import Label, fmt_value
 from refmodel.model.etcdraft.config import EtcdRaftConfig
 from refmodel.model.etcdraft.state import (
     AE_REQ,
@@ -43,7 +43,6 @@ from refmodel.model.etcdraft.state import (
     CANDIDATE,
     CONFIG_ENTRY,
     EMPTY_VALUE,
-    FIELDS,
     FOLLOWER,
     LEADER,
     NIL,
@@ -56,7 +55,6 @@ from refmodel.model.etcdraft.state import (
     ClientValue,
     Config,
     ConfValue,
-    EtcdState,
     Entry,
     Log,
     Message,
@@ -65,19 +63,13 @@ from refmodel.model.etcdraft.state import (
     ServerVars,
     ae_request,
     ae_response,
-    bag_cardinality,
-    bag_items,
     bag_minus_all_from,
     bag_sum,
-    initial_state,
     last_term,
     pending_from,
-    permute_state,
     persisted,
     rv_request,
     rv_response,
-    with_message,
-    without_message,
 )
 
 EMPTY: frozenset[int] = frozenset()
@@ -556,7 +548,7 @@ def replace_rules(**changes: Callable) -> Rules:
     return replace(DEFAULT_RULES, **changes)
 
 
-#: Action names: server actions in the order :meth:`EtcdRaft.next_states` lists them, then the receive
+#: Action names: server actions in the order ``EtcdRaft.next_states`` (system.py) lists them, then the receive
 #: disjuncts, then the network's.
 SERVER_ACTIONS = ("RequestVote", "BecomeLeader", "ClientRequest", "AdvanceCommitIndex", "AppendEntries",
                   "AppendEntriesToSelf", "Heartbeat", "SendSnapshot", "Timeout", "Ready", "StepDownToFollower",
@@ -593,139 +585,3 @@ def receive_label(name: str, m: Message) -> Label:
 
 
 # ------------------------------------------------------------------------------------------------- Next
-
-
-class EtcdRaft(TransitionSystem):
-    """MCetcdraft (etcd-io/raft tla/, cdfbeed3): Init and NextDynamic with MC's overrides, bounded by
-    Len(log[i]) <= max_log and BagCardinality(messages) + BagCardinality(pendingMessages) <= max_in_flight."""
-
-    protocol = "etcdraft"
-    state_fields = FIELDS
-    fault_actions = ("Restart", "DuplicateMessage", "DropMessage")
-
-    def __init__(self, config: EtcdRaftConfig, rules: Rules = DEFAULT_RULES, mutant: str | None = None) -> None:
-        self.config = config
-        self.rules = rules
-        self.mutant = mutant
-
-    def init_states(self) -> list[EtcdState]:
-        return [initial_state(self.config.init_servers, self.config.servers)]
-
-    def constraint(self, s: EtcdState) -> bool:
-        cfg = self.config
-        return (all(len(sv.log) <= cfg.max_log for sv in s.servers)
-                and bag_cardinality(s.messages) + bag_cardinality(s.pendingMessages) <= cfg.max_in_flight)
-
-    def action_names(self) -> tuple[str, ...]:
-        return ACTION_NAMES
-
-    def symmetry_group(self) -> list[Permutation]:
-        """Permutations(Server), as MCetcdraft's Symmetry (TLC's five runs did not use it)."""
-        return all_permutations(self.config.servers)
-
-    def permute(self, s: EtcdState, p: Permutation) -> EtcdState:
-        return permute_state(s, p)
-
-    def next_states(self, s: EtcdState) -> Iterator[tuple[Label, EtcdState]]:
-        """NextDynamic: every enabled action instance and its successor (TLC generates each one, identical or
-        not).  Listed per server i = 1..N (its actions in :data:`SERVER_ACTIONS` order, parameters ascending),
-        then per message of ``messages`` (in :func:`~model.etcdraft.state.bag_items` order) its receive
-        disjuncts, DuplicateMessage and DropMessage."""
-        cfg, r, n = self.config, self.rules, self.config.servers
-        msgs, pend = s.messages, s.pendingMessages
-        candidates = frozenset(k + 1 for k, sv in enumerate(s.servers) if sv.state == CANDIDATE)
-
-        def with_server(i: int, sv: ServerVars, **changes: Any) -> EtcdState:
-            return s._replace(servers=put(s.servers, i - 1, sv), **changes)
-
-        def send(m: Message) -> EtcdState:
-            return s._replace(pendingMessages=with_message(m, pend))
-
-        for i in range(1, n + 1):
-            sv0 = s.servers[i - 1]
-            si = ("i", i)
-            for j in range(1, n + 1):  # RequestVote(i, j)
-                if (m := r.request_vote(cfg, i, j, sv0)) is not None and r.send_ok(m, msgs, pend):
-                    yield Label("RequestVote", (si, ("j", j))), send(m)
-            if (sv := r.become_leader(cfg, i, sv0)) is not None:
-                yield Label("BecomeLeader", (si,)), with_server(i, sv)
-            if (sv := r.client_request(cfg, i, 0, sv0)) is not None:
-                yield Label("ClientRequest", (si, ("v", 0))), with_server(i, sv)
-            if (sv := r.advance_commit_index(cfg, i, sv0)) is not None:
-                yield Label("AdvanceCommitIndex", (si,)), with_server(i, sv)
-            for j in range(1, n + 1):  # \E b, e \in matchIndex[i][j]+1..Len(log[i])+1 : AppendEntries(i, j, <<b, e>>)
-                lo, hi = sv0.matchIndex[j - 1] + 1, len(sv0.log) + 1
-                for b in range(lo, hi + 1):
-                    for e in range(lo, hi + 1):
-                        if (m := r.append_entries(cfg, i, j, sv0, b, e)) is not None and r.send_ok(m, msgs, pend):
-                            yield Label("AppendEntries", (si, ("j", j), ("range", (b, e)))), send(m)
-            if (m := r.append_entries_to_self(cfg, i, sv0)) is not None and r.send_ok(m, msgs, pend):
-                yield Label("AppendEntriesToSelf", (si,)), send(m)
-            for j in range(1, n + 1):
-                if (m := r.heartbeat(cfg, i, j, sv0)) is not None and r.send_ok(m, msgs, pend):
-                    yield Label("Heartbeat", (si, ("j", j))), send(m)
-            for j in range(1, n + 1):
-                for index in range(1, sv0.commitIndex + 1):
-                    if (m := r.send_snapshot(cfg, i, j, sv0, index)) is not None and r.send_ok(m, msgs, pend):
-                        yield Label("SendSnapshot", (si, ("j", j), ("index", index))), send(m)
-            if (sv := r.timeout(cfg, i, sv0, candidates)) is not None:
-                yield Label("Timeout", (si,)), with_server(i, sv)
-            nm, npend = ready_bags(i, msgs, pend)
-            yield Label("Ready", (si,)), with_server(i, r.ready(cfg, i, sv0), messages=nm, pendingMessages=npend)
-            if (sv := r.step_down_to_follower(cfg, i, sv0)) is not None:
-                yield Label("StepDownToFollower", (si,)), with_server(i, sv)
-            yield (Label("Restart", (si,)),
-                   with_server(i, r.restart(cfg, i, sv0), pendingMessages=restart_pending(i, pend)))
-            for name, rule in (("AddNewServer", r.add_new_server), ("AddLearner", r.add_learner),
-                               ("DeleteServer", r.delete_server)):
-                for j in range(1, n + 1):
-                    if (sv := rule(cfg, i, j, sv0, s.reconfigCount)) is not None:
-                        yield Label(name, (si, ("j", j))), with_server(i, sv)
-            if (res := r.apply_simple_conf_change(cfg, i, sv0)) is not None:
-                sv, bump = res
-                yield (Label("ApplySimpleConfChange", (si,)),
-                       with_server(i, sv, reconfigCount=s.reconfigCount + 1) if bump else with_server(i, sv))
-        for m, count in bag_items(msgs):
-            i, j = m.mdest, m.msource
-            for name, handler in r.handlers(m):
-                if (h := handler(cfg, i, j, s.servers[i - 1], m)) is not None:
-                    yield receive_label(name, m), with_server(
-                        i, h.sv, messages=without_message(m, msgs) if h.consume else msgs,
-                        pendingMessages=pend if h.reply is None else with_message(h.reply, pend))
-            if count == 1:  # NextUnreliable: duplicate or drop a message only while it has one copy
-                view = (("m", MessageView(m)),)
-                yield Label("DuplicateMessage", view), s._replace(messages=with_message(m, msgs))
-                yield Label("DropMessage", view), s._replace(messages=without_message(m, msgs))
-
-    def render(self, s: EtcdState) -> dict[str, Any]:
-        from refmodel.model.etcdraft.render import render_state
-
-        return render_state(s)
-
-    def msc_lanes(self, s: EtcdState) -> list[str]:
-        return [str(k) for k in range(1, len(s.servers) + 1)]
-
-    def with_rules(self, rules: Rules, mutant: str | None) -> EtcdRaft:
-        return EtcdRaft(self.config, rules, mutant)
-
-    def engine(self):  # noqa: ANN201 - see model.etcdraft.fast
-        from refmodel.model.etcdraft.fast import FastEtcdRaftEngine
-
-        return FastEtcdRaftEngine(self)
-
-
-def step(system: EtcdRaft, s: EtcdState, action: str, **params: Any) -> list[EtcdState]:
-    """The successors of ``s`` by the instances of ``action`` whose label parameters include ``params`` (a
-    message parameter ``m`` may be given as the message itself), in :meth:`EtcdRaft.next_states` order.
-
-    For trace validation: ``step(model, s, "Timeout", i=2)`` or ``step(model, s, "AppendEntriesAlreadyDone",
-    m=msg)``; an empty list means the action is not enabled with those parameters."""
-    want = {k: (MessageView(v) if k == "m" and not isinstance(v, MessageView) else v) for k, v in params.items()}
-    out = []
-    for lab, t in system.next_states(s):
-        if lab.action == action and all(lab.param(k, _ABSENT) == v for k, v in want.items()):
-            out.append(t)
-    return out
-
-
-_ABSENT = object()

@@ -21,16 +21,18 @@ they return, keyed by exactly the parts of the state each one reads:
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from refmodel.model.core import Engine, Interner, Label, LabelTable, hidden
 from refmodel.model.etcdraft.actions import (
     ACTION_NAMES,
-    EtcdRaft,
     MessageView,
     ready_bags,
     receive_label,
     restart_pending,
 )
+if TYPE_CHECKING:
+    from refmodel.model.etcdraft.system import EtcdRaft
 from refmodel.model.etcdraft.state import (
     CANDIDATE,
     Bag,
@@ -78,9 +80,10 @@ class FastEtcdRaftEngine(Engine):
         self._recv: list[dict[int, list[tuple]]] = []  # per message id: component -> entries
         self._pair: dict[int, dict[Hashable, object]] = {}  # (mb, pb) -> bag op -> delta / None / _SKIP
         self._bag_info: dict[int, list[tuple]] = {}
-        self._perms = system.symmetry_group()
-        self._srv_perm: list[dict[int, int]] = [{} for _ in self._perms]
-        self._bag_perm: list[dict[int, int]] = [{} for _ in self._perms]
+        self._system = system
+        self._perms: list = []  # Permutations(Server), built on the first canonical() (only with symmetry)
+        self._srv_perm: list[dict[int, int]] = []
+        self._bag_perm: list[dict[int, int]] = []
         self.successors = self._make_successors()  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------------------------------ interning
@@ -137,6 +140,10 @@ class FastEtcdRaftEngine(Engine):
         """With symmetry: the smallest encoding over e's orbit, built from per-permutation memos of permuted
         server components and bags (the permuted records are the readable layer's, ``permute_server`` and
         ``permute_bag``)."""
+        if not self._perms:
+            self._perms = self._system.symmetry_group()
+            self._srv_perm = [{} for _ in self._perms]
+            self._bag_perm = [{} for _ in self._perms]
         if len(self._perms) <= 1:
             return e
         assert isinstance(e, int)

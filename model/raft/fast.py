@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import Engine, Interner, Label, LabelTable, Permutation, Sid, hidden
+from refmodel.model.core import Engine, Interner, Label, LabelTable, Permutation, Sid, all_permutations, hidden
 from refmodel.model.raft.actions import ACTION_NAMES, MessageView, receive_label
 from refmodel.model.raft.state import (
     Bag,
@@ -42,10 +42,12 @@ if TYPE_CHECKING:
     from refmodel.model.raft.system import Raft
 
 W = 32  # bits per slot
-#: up to this many servers, symmetry canonicalises the servers part alone (its result memoised) over the
-#: orderings of servers with equal signatures; beyond it, ties are broken on the whole state (see
-#: _large_canonical), so that n! orderings of interchangeable servers are never enumerated
+#: up to this many servers, symmetry canonicalises the servers part alone (its result memoised) over all
+#: n! permutations (at most 120); beyond it, over the orderings of servers with equal signatures of the
+#: whole state (see _large_canonical), so that n! orderings of interchangeable servers are never enumerated
 SMALL_CLUSTER = 5
+PERM_MEMOS = 2048  # large clusters: at most this many per-permutation memos are kept
+CANON_MEMO = 1 << 20  # large clusters: at most this many remembered canonical forms
 MASK = (1 << W) - 1
 
 # tags of the memoised server-local successor entries
@@ -94,8 +96,12 @@ class FastRaftEngine(Engine):
         self._srv_perm: dict[Permutation, dict[int, int]] = {}
         self._rest_perm: dict[Permutation, dict[int, int]] = {}
         self._sig: dict[int, tuple] = {}  # server component -> its permutation-invariant signature
+        self._fixed: dict[int, bool] = {}  # server component -> whether every renaming leaves it as it is
+        self._small_perms: list[Permutation] = []  # small clusters: every permutation, made on first use
         self._rest_sig: dict[int, tuple[tuple, ...]] = {}  # bag/elections/allLogs part -> per-server signatures
         self._canon_memo: dict[int, int] = {}  # large clusters: state -> its canonical form
+        self._pair_msgs: dict[int, dict[tuple[int, int], tuple]] = {}  # bag -> (source, dest) -> its messages
+        self._rel: dict[int, tuple] = {}  # server component -> what it holds about each server k
         self._srv_canon: dict[int, tuple[int, tuple[tuple[int, dict[int, int]], ...]]] = {}
         # the hot paths, as closures over the tables above
         self.successors = self._make_successors()  # type: ignore[method-assign]
@@ -374,6 +380,23 @@ class FastRaftEngine(Engine):
         pr = memo[rest] = (pb << self.sh_bag | pe << self.sh_el | (rest >> (2 * W)) << self.sh_al)
         return pr
 
+    def _renamed(self, memo: dict[int, int], c: int, p: Permutation) -> int:
+        """Component ``c`` with its identities renamed by ``p`` (memoised per permutation); a component that
+        names no server and has equal nextIndex and matchIndex entries is its own image under every
+        renaming, which spares the large clusters most of their renamings."""
+        fixed = self._fixed.get(c)
+        if fixed is None:
+            sv = self.srv.objs[c]
+            fixed = self._fixed[c] = (sv.votedFor is None and not sv.votesResponded and not sv.votesGranted
+                                      and not sv.voterLog and len(set(sv.nextIndex)) == 1
+                                      and len(set(sv.matchIndex)) == 1)
+        if fixed:
+            return c
+        pc = memo.get(c)
+        if pc is None:
+            pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
+        return pc
+
     def _rest_signatures(self, rest: int) -> tuple[tuple, ...]:
         """Per server, what a permutation cannot change about its part in the bag and in ``elections``: the
         messages it sends and receives (without identities) and the elections it won or voted in."""
@@ -394,6 +417,35 @@ class FastRaftEngine(Engine):
             sigs = self._rest_sig[rest] = tuple(tuple(sorted(p, key=repr)) for p in per)
         return sigs
 
+    def _refined(self, comps: list[int], rest: int, sigs: list, members: list[int]) -> dict[int, tuple]:
+        """For the servers ``members``, their signature refined once by relations (a round of colour
+        refinement): what every other server, known by its own signature, holds about this one (its
+        nextIndex and matchIndex entry, whether it counted this one's vote, voted for it, recorded its log)
+        and the messages between the two.  Invariant under renaming; it tells apart servers that only the
+        others' variables distinguish."""
+        n = self.n
+        rels = []
+        for c in comps:
+            r = self._rel.get(c)
+            if r is None:
+                sv = self.srv.objs[c]
+                voters = {int(v) for v, _ in sv.voterLog}
+                r = self._rel[c] = tuple((sv.nextIndex[k], sv.matchIndex[k], k in sv.votesResponded,
+                                          k in sv.votesGranted, sv.votedFor == k, k in voters) for k in range(n))
+            rels.append(r)
+        pairs = self._pair_msgs.get(rest & MASK)
+        if pairs is None:
+            acc: dict[tuple[int, int], list] = {}
+            for m, cnt in self.bag.objs[rest & MASK]:
+                acc.setdefault((int(m.msource), int(m.mdest)), []).append((type(m).__name__, m.mterm, cnt))
+            pairs = self._pair_msgs[rest & MASK] = {k: tuple(sorted(v)) for k, v in acc.items()}
+        out = {}
+        for k in members:
+            rel = sorted((sigs[j], rels[j][k], pairs.get((j, k), ()), pairs.get((k, j), ()))
+                         for j in range(n) if j != k)
+            out[k] = (rels[k][k], tuple(rel))
+        return out
+
     def _large_canonical(self, e: int) -> int:
         """The smallest image of ``e`` over the permutations that sort the servers by a signature of the
         whole state (their own variables, their messages, their elections), trying every ordering only
@@ -409,16 +461,14 @@ class FastRaftEngine(Engine):
         rest = e >> sh_bag
         rsig = self._rest_signatures(rest)
         sigs = [(self._signature(comps[k]), rsig[k]) for k in range(n)]
-        order = sorted(range(n), key=sigs.__getitem__)
-        groups: list[list[int]] = []
-        for k in order:
-            if groups and sigs[groups[-1][0]] == sigs[k]:
-                groups[-1].append(k)
-            else:
-                groups.append([k])
+        groups = self._groups(range(n), sigs.__getitem__)
+        stuck = [k for g in groups if len(g) > 1 and not self._free(comps, rest, g) for k in g]
+        if stuck:  # ties that a swap does not resolve: refine those servers' signatures by their relations
+            refined = self._refined(comps, rest, sigs, stuck)
+            groups = self._groups(range(n), lambda k: (sigs[k], refined.get(k, ())))
         choices = []
         for g in groups:
-            if len(g) > 1 and not all(self._fixes(comps, rest, self._swap(a, b)) for a, b in zip(g, g[1:])):
+            if len(g) > 1 and not (self._free(comps, rest, g)):
                 choices.append(list(itertools.permutations(g)))
             else:
                 choices.append([tuple(g)])
@@ -433,6 +483,8 @@ class FastRaftEngine(Engine):
             img = self._image(e, comps, rest, Permutation(perm))
             if best is None or img < best:
                 best = img
+        if len(self._canon_memo) > CANON_MEMO:
+            self._canon_memo.clear()
         self._canon_memo[e] = best
         return best
 
@@ -443,17 +495,34 @@ class FastRaftEngine(Engine):
         if memo is None:
             memo = self._srv_perm[p] = {}
             self._rest_perm[p] = {}
+        renamed = self._renamed
         for k, c in enumerate(comps):
-            pc = memo.get(c)
-            if pc is None:
-                pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
-            if pc != comps[p[k]]:
+            if renamed(memo, c, p) != comps[p[k]]:
                 return False
         rmemo = self._rest_perm[p]
         pr = rmemo.get(rest)
         if pr is None:
             pr = self._permute_rest(rmemo, rest, p)
         return pr == rest << self.sh_bag
+
+    @staticmethod
+    def _groups(servers: Any, key: Callable[[int], Any]) -> list[list[int]]:
+        """The servers sorted by ``key``, in groups of equal keys (each group in index order)."""
+        groups: list[list[int]] = []
+        last = None
+        for k in sorted(servers, key=key):
+            kk = key(k)
+            if groups and kk == last:
+                groups[-1].append(k)
+            else:
+                groups.append([k])
+            last = kk
+        return groups
+
+    def _free(self, comps: list[int], rest: int, group: list[int]) -> bool:
+        """Whether every swap of neighbours in ``group`` maps the state to itself (then every ordering of the
+        group gives the same image)."""
+        return all(self._fixes(comps, rest, self._swap(a, b)) for a, b in zip(group, group[1:]))
 
     def _swap(self, a: int, b: int) -> Permutation:
         perm = list(range(self.n))
@@ -464,14 +533,15 @@ class FastRaftEngine(Engine):
         """``e`` with every server identity renamed by ``p``."""
         memo = self._srv_perm.get(p)
         if memo is None:
+            if len(self._srv_perm) > PERM_MEMOS:  # large clusters meet many permutations: keep memory bounded
+                self._srv_perm.clear()
+                self._rest_perm.clear()
             memo = self._srv_perm[p] = {}
             self._rest_perm[p] = {}
         bits = 0
+        renamed = self._renamed
         for k, c in enumerate(comps):
-            pc = memo.get(c)
-            if pc is None:
-                pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
-            bits |= pc << (W * p[k])
+            bits |= renamed(memo, c, p) << (W * p[k])
         rmemo = self._rest_perm[p]
         pr = rmemo.get(rest)
         if pr is None:
@@ -491,42 +561,25 @@ class FastRaftEngine(Engine):
         return sig
 
     def _build_srv_canon(self, sb: int) -> tuple[int, tuple[tuple[Permutation, dict[int, int]], ...]]:
-        """The smallest image of a servers part over the permutations that sort the servers by their
-        signature (every ordering within a group of equal signatures), and the permutations reaching it (with
-        their memo of permuted bag/elections/allLogs parts).
-
-        The candidate permutations of a renamed state are those of the state composed with the renaming, so
-        the minimum over them is the same for every member of an orbit: a canonical form, found without
-        enumerating all n! permutations (only the orderings within ties)."""
+        """The smallest image of a servers part over all permutations (a small cluster: at most
+        ``SMALL_CLUSTER``! of them, made on first use), and the permutations reaching it (with their memo of
+        permuted bag/elections/allLogs parts)."""
+        if not self._small_perms:
+            self._small_perms = all_permutations(self.n)
+            for p in self._small_perms:
+                self._srv_perm[p], self._rest_perm[p] = {}, {}
         comps = [(sb >> (W * i)) & MASK for i in range(self.n)]
-        sigs = [self._signature(c) for c in comps]
-        order = sorted(range(self.n), key=sigs.__getitem__)
-        groups: list[list[int]] = []
-        for k in order:
-            if groups and sigs[groups[-1][0]] == sigs[k]:
-                groups[-1].append(k)
-            else:
-                groups.append([k])
         images = []
-        for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
-            perm = [0] * self.n
-            pos = 0
-            for members in choice:
-                for k in members:
-                    perm[k] = pos
-                    pos += 1
-            p = Permutation(perm)
-            memo = self._srv_perm.get(p)
-            if memo is None:
-                memo = self._srv_perm[p] = {}
-                self._rest_perm[p] = {}
+        for p in self._small_perms:
+            memo = self._srv_perm[p]
             bits = 0
             for k, c in enumerate(comps):
                 pc = memo.get(c)
                 if pc is None:
                     pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
                 bits |= pc << (W * p[k])
-            images.append((bits, p))
-        best = min(bits for bits, _ in images)
-        res = self._srv_canon[sb] = (best, tuple((p, self._rest_perm[p]) for bits, p in images if bits == best))
+            images.append(bits)
+        best = min(images)
+        res = self._srv_canon[sb] = (best, tuple((p, self._rest_perm[p]) for p, x in zip(self._small_perms, images)
+                                                 if x == best))
         return res
