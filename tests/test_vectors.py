@@ -244,3 +244,32 @@ def test_unwritable_out_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "vectors", "poa", "--max-height", "1", "--format", "geth", "--out",
                        blocker / "v.json")
     assert code == 2 and "cannot write" in err and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------------------ README
+
+
+def _readme_section() -> str:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index("## Conformance vectors")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_readme_commands_and_harness_examples_run(capsys, tmp_path, monkeypatch):
+    """The section's shell commands give the exit codes it states, and both harness examples run verbatim on
+    what they wrote."""
+    section = _readme_section()
+    shell = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    expected = {"--mutants  # exit 1": 1, "minority_quorum": 2, "keep_votes_of_dropped_signer": 1}
+    for line in shell.splitlines():
+        if not line.startswith("refmodel ") or "--cover edges" in line:  # that one: test_raft_edges_cover_...
+            continue
+        argv = line.split("#", 1)[0].split()[1:]
+        want = next((code for key, code in expected.items() if key in line), 0)
+        assert run(capsys, *argv)[0] == want, line
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+        assert capsys.readouterr().out.startswith("every ")
