@@ -8,7 +8,9 @@ The engine knows no protocol.  It reads the labelled state graph of a breadth-fi
 adequacy, one :class:`MutantOracle` per mutant (a generic one for ITF traces, :class:`StepOracle`; a
 protocol may bring its own for its own format).
 
-Construction (greedy, deterministic): a trace starts at an initial state; from where it stands it goes by a
+Construction, ``edges`` without ``max_steps``: the fewest steps of any covering set of traces, by a
+minimum-cost circulation and an Eulerian circuit (:func:`_fewest_steps_edge_cover`).  Otherwise greedy and
+deterministic: a trace starts at an initial state; from where it stands it goes by a
 shortest path to the nearest state with a step that covers an item not yet covered, takes that step (a
 self-loop first, else a step to a state that has more uncovered steps, else the one covering most items),
 and goes on from there; when nothing uncovered is reachable (or ``max_steps`` would be exceeded) the trace
@@ -97,6 +99,7 @@ class Suite:
     mutants: list[MutantRow] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     explored: Any = field(default=None, repr=False)  # the Explored graph the vectors walk (for renderers)
+    method: str = "greedy"  # how the covering vectors were built
 
     @property
     def ratio(self) -> float:
@@ -288,8 +291,13 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
             return names[i]
         return f"{ex.src[i]} -[{ex.label(ex.aid[i])}]-> {ex.dst[i]}"
 
-    vectors, beyond = _greedy(ex, edge_items, n_items, reach, seed, max_steps, name if cover != "edges" else None,
-                              progress, final_outcome_only)
+    if cover == "edges" and max_steps is None and not final_outcome_only:
+        method = "min-cost flow: the fewest steps of any covering set"
+        vectors, beyond = _fewest_steps_edge_cover(ex, seed), []
+    else:
+        method = "greedy"
+        vectors, beyond = _greedy(ex, edge_items, n_items, reach, seed, max_steps,
+                                  name if cover != "edges" else None, progress, final_outcome_only)
     covered_mask = [False] * n_items
     terminal = [not ex.out[u] for u in range(ex.n)]
     for v in vectors:  # recount from the vectors themselves, not from the construction's bookkeeping
@@ -331,7 +339,7 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
         states=ex.n, transitions=len(ex.src), digraph_edges=_digraph_edges(ex),
         generated=check_result.generated_states, items=n_items, reachable=sum(reach), covered=sum(covered_mask),
         unreachable=unreachable, beyond_max=[name(i) for i in beyond], vectors=vectors, greedy=greedy,
-        naive=Figures(len(naive_len), sum(naive_len.values())), mutants=rows,
+        naive=Figures(len(naive_len), sum(naive_len.values())), mutants=rows, method=method,
         timings={"explore_s": check_result.elapsed_s, "cover_s": t_cover, "mutants_s": time.perf_counter() - t1},
         explored=ex)
 
@@ -498,6 +506,72 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
         vectors.append(Vector(nodes, aids, covers))
     beyond = [i for i in range(n_items) if reach[i] and not covered[i]]
     return vectors, beyond
+
+
+def _fewest_steps_edge_cover(ex: Explored, seed: int) -> list[Vector]:
+    """Traces from the initial states that take every transition, in the fewest steps in all (then the fewest
+    traces): a minimum-cost circulation in which every transition carries at least one unit (cost: one step),
+    each state may end a trace (an edge to a terminal T, free) and T feeds the initial states (one per trace),
+    solved by networkx's network simplex; an Eulerian circuit of the flow, cut at T, gives the traces.  (The
+    circuit exists: every transition carries flow, so everything is reachable from T and, flow being
+    conserved, reaches T.)"""
+    import networkx as nx
+
+    big = len(ex.src) * 4 + 16  # one step costs more than any number of traces
+    mult: dict[tuple[int, int], list[int]] = {}
+    for e, (u, v) in enumerate(zip(ex.src, ex.dst)):
+        mult.setdefault((u, v), []).append(e)
+    demand = [0] * ex.n
+    g = nx.DiGraph()
+    for (u, v), es in mult.items():
+        if u != v:  # each transition once, forced: a lower bound of 1 moved into the demands
+            demand[u] += len(es)
+            demand[v] -= len(es)
+    term = -1
+    for u in range(ex.n):
+        g.add_node(u, demand=demand[u])
+    g.add_node(term, demand=0)
+    for (u, v) in mult:
+        if u != v:
+            g.add_edge(u, v, weight=big)
+    for u in range(ex.n):
+        g.add_edge(u, term, weight=0)
+    for r in ex.initial:
+        g.add_edge(term, r, weight=1)
+    _, flow = nx.network_simplex(g)
+    h = nx.MultiDiGraph()
+    order = list(range(len(ex.src)))
+    if seed:
+        random.Random(seed).shuffle(order)
+    for e in order:  # every transition once, then the extra passes the flow asks for
+        h.add_edge(ex.src[e], ex.dst[e], edge=e)
+    for (u, v), es in mult.items():
+        if u != v:
+            for _ in range(flow[u][v]):
+                h.add_edge(u, v, edge=es[0])
+    for u in range(ex.n):
+        for _ in range(flow[u][term]):
+            h.add_edge(u, term, edge=-1)
+    for r in ex.initial:
+        for _ in range(flow[term][r]):
+            h.add_edge(term, r, edge=-1)
+    seen = [False] * len(ex.src)
+    vectors: list[Vector] = []
+    nodes: list[int] = []
+    aids: list[int] = []
+    covers: list[list[str]] = []
+    for u, v, k in nx.eulerian_circuit(h, source=term, keys=True):
+        e = h.edges[u, v, k]["edge"]
+        if u == term:
+            nodes, aids, covers = [v], [], [[]]
+        elif v == term:
+            vectors.append(Vector(nodes, aids, covers))
+        else:
+            nodes.append(v)
+            aids.append(ex.aid[e])
+            covers.append([] if seen[e] else [""])
+            seen[e] = True
+    return vectors
 
 
 def _first_kill(ex: Explored, vectors: Sequence[Vector], oracle: MutantOracle, offset: int = 0,

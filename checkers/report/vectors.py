@@ -102,7 +102,7 @@ def summary_json(suite: Suite) -> dict[str, Any]:
         "items": suite.items, "reachable": suite.reachable, "covered": suite.covered,
         "unreachable": suite.unreachable, "beyond_max": suite.beyond_max,
         "vectors": len(suite.vectors),
-        "covering": {"traces": suite.greedy.traces, "steps": suite.greedy.steps},
+        "covering": {"traces": suite.greedy.traces, "steps": suite.greedy.steps, "method": suite.method},
         "naive": {"traces": suite.naive.traces, "steps": suite.naive.steps},
         "ratio": round(suite.ratio, 3),
         "added_for_mutants": {"traces": len(suite.vectors) - suite.greedy.traces,
@@ -126,7 +126,7 @@ def summary_text(suite: Suite) -> str:
         lines.append(f"NOT covered: beyond --max {suite.max_steps} steps ({len(suite.beyond_max)}): "
                      + _some(suite.beyond_max))
     g, nv = suite.greedy, suite.naive
-    lines.append(f"covering vectors: {g.traces:,} traces, {g.steps:,} steps")
+    lines.append(f"covering vectors: {g.traces:,} traces, {g.steps:,} steps ({suite.method})")
     lines.append(f"naive (one shortest trace per item): {nv.traces:,} traces, {nv.steps:,} steps "
                  f"({suite.ratio:.2f} times the steps)")
     added = len(suite.vectors) - g.traces
