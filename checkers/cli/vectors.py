@@ -31,7 +31,6 @@ from typing import Any
 from refmodel.checkers.cli.common import (
     EXIT_INCOMPLETE,
     EXIT_PASS,
-    EXIT_USAGE,
     EXIT_VIOLATION,
     InputError,
     _nonneg_int,
@@ -41,8 +40,6 @@ from refmodel.checkers.cli.common import (
 )
 
 FORMATS = ("itf", "geth", "etcd")
-#: the bounds of poa that the chain exploration of --format geth reads (the rest configure the network model)
-GETH_BOUNDS = ("signers", "candidates", "intruders", "max_height", "epoch", "threshold")
 
 
 def _parser(proto: Any) -> argparse.ArgumentParser:
@@ -141,56 +138,25 @@ def cli_main(argv: Sequence[str]) -> int:
     bounds = {k: v for k, v in vars(args).items() if k in proto.config_class.__dataclass_fields__}
     cfg = build_config(proto, bounds)
     command = _recorded_command(argv)
-    if args.format == "etcd":
-        raise InputError("--format etcd needs `refmodel trace validate` (etcd's trace schema), which this version "
-                         "does not have; use --format itf")
-    if args.format == "geth" and proto.name != "poa":
-        raise InputError(f"--format geth is go-ethereum's Clique table: for poa, not {proto.name}")
     report = _reporter(args.progress)
-
-    from refmodel.checkers.bfs import check
-    from refmodel.checkers.vectors import StepOracle, VectorError, build_suite
+    import refmodel
 
     t0 = time.perf_counter()
-    if args.format == "geth":
-        from refmodel.model.poa.vectors import CliqueChain, geth_oracles
-
-        try:
-            system: Any = CliqueChain(cfg)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-        oracles: list[Any] = geth_oracles(system)
-    else:
-        system = proto.build(cfg, None)
-        oracles = [StepOracle(name, system, proto.build(cfg, name)) for name in proto.mutants]
-    engine = system.engine()
-    explored = check(engine, [], graph="labelled", progress=_explore_progress(report), progress_every=0.5)
-    try:
-        suite = build_suite(engine, explored, cover=args.cover, seed=args.seed, max_steps=args.max_steps,
-                            oracles=oracles, kill=args.kill, final_outcome_only=args.format == "geth",
-                            progress=report)
-    except VectorError as exc:
-        raise InputError(str(exc)) from None
-    if args.format == "geth":  # what the chain exploration reads of the configuration
-        suite.config = {k: suite.config[k] for k in GETH_BOUNDS}
+    bounds = {k: getattr(cfg, k) for k in proto.config_class.__dataclass_fields__}
+    suite = refmodel.vectors(proto.name, cover=args.cover, format=args.format, seed=args.seed,
+                             max_steps=args.max_steps, kill=args.kill, progress=report, **bounds)
     if report is not None and args.progress == "auto":
         sys.stderr.write("\r\x1b[K")
     from refmodel.checkers.report.vectors import mutants_text, summary_json, summary_text
 
     try:
         if args.format == "geth":
-            from refmodel.model.poa.vectors import scenario_file
+            from refmodel.model.poa.vectors import scenario_document
 
-            ex = suite.explored
-            scenarios = []
-            for k, v in enumerate(suite.vectors):
-                labels = [ex.label(a) for a in v.aids]
-                scenarios.append(system.scenario(k, labels, ex.raw(v.nodes[-1]), v.purpose,
-                                                 [x for c in v.covers for x in c]))
-            doc = scenario_file(system, scenarios, command, summary_json(suite))
+            doc = scenario_document(suite, command, summary_json(suite))
             with open(args.out, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(doc, indent=1) + "\n")
-            names = [f"#{k} {sc['name']}" for k, sc in enumerate(scenarios)]
+            names = [f"#{sc['id']} {sc['name']}" for sc in doc["scenarios"]]
         else:
             from refmodel.checkers.report.vectors import write_itf_suite
 

@@ -96,6 +96,8 @@ class CliqueChain(TransitionSystem):
     """Chains of blocks applied to a genesis snapshot by Clique's rules (see the module docstring)."""
 
     protocol = "poa"
+    #: the bounds of the configuration the exploration reads (the others configure the network model)
+    BOUNDS = ("signers", "candidates", "intruders", "max_height", "epoch", "threshold")
 
     def __init__(self, config: PoaConfig, rules: Rules = DEFAULT_RULES, mutant: str | None = None) -> None:
         self.config, self.rules, self.mutant = config, rules, mutant
@@ -256,6 +258,18 @@ def _slug(text: str, limit: int = 48) -> str:
             break
         out = f"{out}_{w}" if out else w[:limit]
     return out
+
+
+def scenario_document(suite: Any, command: str, coverage: dict[str, Any]) -> dict[str, Any]:
+    """The scenario file of a suite built on a :class:`CliqueChain` (``refmodel vectors poa --format geth``)."""
+    ex = suite.explored
+    chain = ex.engine.system
+    scenarios = []
+    for k, v in enumerate(suite.vectors):
+        labels = [ex.label(a) for a in v.aids]
+        scenarios.append(chain.scenario(k, labels, ex.raw(v.nodes[-1]), v.purpose,
+                                        [x for c in v.covers for x in c]))
+    return scenario_file(chain, scenarios, command, coverage)
 
 
 def scenario_file(chain: CliqueChain, scenarios: list[dict[str, Any]], command: str,
