@@ -146,9 +146,10 @@ class Explored:
             self.aid.append(a)
             self.out[u].append(e)
         self.tree = [-1] * n  # an edge into each non-initial node from the previous BFS level
+        roots = set(self.initial)
         for e in range(len(self.src)):
             v = self.dst[e]
-            if self.tree[v] < 0 and self.depth[v] == self.depth[self.src[e]] + 1 and v not in self.initial:
+            if self.tree[v] < 0 and self.depth[v] == self.depth[self.src[e]] + 1 and v not in roots:
                 self.tree[v] = e
         self._labels: dict[int, Label] = {}
         self._raw: dict[int, Any] = {}
