@@ -291,3 +291,19 @@ def test_readme_commands_and_harness_examples_run(capsys, tmp_path, monkeypatch)
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
         assert capsys.readouterr().out.startswith("every ")
+
+
+def test_itf_py_reads_the_vectors_with_the_same_values(capsys, tmp_path):
+    """The reference ITF reader (itf-py) reads every vector, its per-state #meta included, as we do."""
+    itf_py = pytest.importorskip("itf_py")
+    from test_itf_py import _canon
+
+    from refmodel.checkers.itf import normalise
+
+    assert run(capsys, "vectors", "raft", *RAFT_SMALL, "--out", tmp_path, "--no-kill")[0] == 0
+    for f in sorted(tmp_path.glob("vector_*.itf.json")):
+        raw = json.loads(f.read_text())
+        trace = itf_py.trace_from_json(raw)
+        assert len(trace.states) == len(raw["states"]) > 1
+        for ours, theirs in zip(raw["states"], trace.states):
+            assert all(_canon(theirs.values[v]) == normalise(ours[v]) for v in raw["vars"])

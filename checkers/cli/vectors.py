@@ -69,6 +69,11 @@ def _parser(proto: Any) -> argparse.ArgumentParser:
     g.add_argument("--progress", choices=("auto", "off", "jsonl"), default="auto",
                    help="progress on stderr: a live line on a terminal (auto), none (off), JSON lines (jsonl)")
 
+    if proto.name == "poa":
+        p.epilog = ("--format geth explores chains of blocks (model/poa/vectors.py) and reads only --signers, "
+                    "--candidates, --intruders (outsiders, at least one), --max-height, --epoch and --threshold; "
+                    "--format itf covers the network model (every bound applies).")
+
     def one_line(message: str) -> None:  # argparse's usage errors, as one line like every other input error
         raise InputError(f"vectors {proto.name}: {message} (see refmodel vectors {proto.name} -h)")
 
