@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from refmodel.checkers.bfs import CheckResult
     from refmodel.checkers.simulate import SimResult
     from refmodel.checkers.smt import ProofResult
+    from refmodel.checkers.vectors import Suite
 
-__all__ = ["InputError", "build", "check", "properties", "prove", "simulate", "validate_trace"]
+__all__ = ["InputError", "build", "check", "properties", "prove", "simulate", "validate_trace", "vectors"]
 
 
 class InputError(ValueError):
@@ -236,3 +237,54 @@ def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None
         raise InputError(str(exc)) from None
     mapping = mod.mapping(events)
     return validate(mapping, events, check=mod.invariant_checker(mapping) if invariants else None)
+
+
+#: what ``vectors(format=...)`` knows: ITF traces for every protocol, go-ethereum's table for Clique
+VECTOR_FORMATS = ("itf", "geth", "etcd")
+
+
+def vectors(protocol: str, *, cover: str = "branches", format: str = "itf", seed: int = 0,
+            max_steps: int | None = None, kill: bool = True, progress: Callable[[str, int, int], None] | None = None,
+            **bounds: Any) -> Suite:
+    """Conformance vectors of ``protocol`` within ``bounds`` (``refmodel vectors``): few traces from the initial
+    states that cover every action, branch of the rules or transition (``cover``), each shipped mutant replayed
+    against them (and, with ``kill``, the shortest vector that tells apart one no covering vector kills).
+
+    Returns the :class:`~refmodel.checkers.vectors.Suite` (``vectors``, the figures, ``mutants``); write it with
+    ``refmodel.checkers.report.vectors.write_itf_suite`` (``format="itf"``) or, for ``format="geth"``,
+    ``refmodel.model.poa.vectors.scenario_document``."""
+    from refmodel.checkers.bfs import check as bfs
+    from refmodel.checkers.vectors import StepOracle, VectorError, build_suite
+
+    proto = _protocol(protocol)
+    config = _config(proto, bounds)
+    if format not in VECTOR_FORMATS:
+        raise InputError(f"unknown vector format '{format}' (known: {', '.join(VECTOR_FORMATS)})")
+    if format == "etcd":
+        raise InputError("--format etcd (vectors in etcd's trace schema, for `refmodel trace validate`) is not "
+                         "generated yet; use --format itf")
+    if format == "geth":
+        if proto.name != "poa":
+            raise InputError(f"--format geth is go-ethereum's Clique table: for poa, not {proto.name}")
+        from refmodel.model.poa.vectors import CliqueChain, geth_oracles
+
+        try:
+            system: Any = CliqueChain(config)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        oracles: list[Any] = geth_oracles(system)
+    else:
+        system = proto.build(config, None)
+        oracles = [StepOracle(name, system, proto.build(config, name)) for name in proto.mutants]
+    engine = system.engine()
+    explore = None if progress is None else (lambda p: progress("exploring (states)", p.distinct,
+                                                                p.distinct + p.queue))
+    explored = bfs(engine, [], graph="labelled", progress=explore, progress_every=0.5)
+    try:
+        suite = build_suite(engine, explored, cover=cover, seed=seed, max_steps=max_steps, oracles=oracles,
+                            kill=kill, final_outcome_only=format == "geth", progress=progress)
+    except VectorError as exc:
+        raise InputError(str(exc)) from None
+    if format == "geth":  # what the chain exploration reads of the configuration
+        suite.config = {k: suite.config[k] for k in system.BOUNDS}
+    return suite

@@ -116,7 +116,9 @@ class CheckResult:
     incomplete_reason: str | None = None
     vacuous: dict[str, str] = field(default_factory=dict)  # property -> its antecedent, which never held
     engine_stats: dict[str, int] = field(default_factory=dict)
-    graph: Any = field(default=None, repr=False)  # networkx.DiGraph when requested
+    graph: Any = field(default=None, repr=False)  # networkx.DiGraph (MultiDiGraph if "labelled") when requested
+    #: with ``graph="labelled"``: the encoded state of each graph node, by node id (``engine.decode`` reads it)
+    graph_states: list[Hashable] | None = field(default=None, repr=False)
     #: states with no successor within the bounds, by kind: no enabled action at all (deadlock), every
     #: successor outside the bounds (cut_by_bounds), only fault actions enabled (faults_only)
     terminal: dict[str, int] = field(default_factory=dict)
@@ -245,11 +247,12 @@ class _StepChecker(_Checker):
 
 
 def check(engine: Engine, properties: Sequence[Property] = (), *, symmetry: bool = False,
-          limits: Limits = Limits(), graph: bool = False,
+          limits: Limits = Limits(), graph: bool | str = False,
           progress: Callable[[Progress], None] | None = None, progress_every: float = 1.0,
           deadlock: bool = False, transitions: bool = False) -> CheckResult:
     """Explore every state reachable from ``engine.initial()`` breadth-first; see the module docstring.
 
+    ``graph``: also build the state graph (``"labelled"``: a MultiDiGraph with one edge per action instance).
     ``deadlock``: a reachable state with no enabled action at all is a violation (verdict ``deadlock``, with a
     shortest path to it), as TLC checks by default; states whose every successor lies outside the bounds,
     and states where only fault actions are enabled, are counted (``terminal``) but are not deadlocks.
@@ -263,7 +266,7 @@ def check(engine: Engine, properties: Sequence[Property] = (), *, symmetry: bool
             gc.enable()
 
 
-def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limits: Limits, graph: bool,
+def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limits: Limits, graph: bool | str,
            progress: Callable[[Progress], None] | None, progress_every: float, deadlock: bool = False,
            transitions: bool = False) -> CheckResult:
     t0 = time.perf_counter()
@@ -395,7 +398,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     if graph:
         from refmodel.checkers.graph import build_graph
 
-        g = build_graph(engine, states, parent, via, edges)
+        g = build_graph(engine, states, parent, via, edges, labelled=graph == "labelled")
     if found is not None and found.invariant == DEADLOCK.name:
         verdict = "deadlock"
     trans = None
@@ -407,8 +410,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         mutant=getattr(system, "mutant", None), symmetry=symmetry, invariants=[p.name for p in properties],
         distinct_states=len(states), generated_states=generated, depth=depth, elapsed_s=elapsed,
         levels=levels, action_fired=dict(zip(names, fired)), action_new=dict(zip(names, new_by)),
-        violation=found, incomplete_reason=reason, engine_stats=engine.stats(), graph=g, terminal=terminal,
-        transitions=trans,
+        violation=found, incomplete_reason=reason, engine_stats=engine.stats(), graph=g,
+        graph_states=states if graph == "labelled" else None, terminal=terminal, transitions=trans,
         vacuous={} if found else {p.name: p.antecedent_doc for p in inv.pending + stepc.pending})
 
 

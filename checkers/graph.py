@@ -4,6 +4,12 @@ Nodes are the distinct states in discovery order (``0`` is the first initial sta
 (BFS level), ``initial`` and ``state`` (the readable state as JSON).  An edge ``u -> v`` carries ``action``
 (the first action label found for it) and ``actions`` (all of them, ``; ``-separated), since several action
 instances may lead from one state to the same successor.  With symmetry, nodes are orbit representatives.
+
+``labelled=True`` (``check(..., graph="labelled")``) builds a ``networkx.MultiDiGraph`` instead, for in-process
+analyses that need every action instance, such as the covering traces of ``refmodel vectors``: one edge per
+labelled transition ``u -> v`` (key and attribute ``aid``: the action id, ``engine.label(aid)`` gives the
+:class:`~model.core.Label`), nodes with ``depth`` and ``initial`` only (``CheckResult.graph_states`` holds
+each node's encoded state, ``engine.decode`` reads it): no text is built, which keeps it fast.
 """
 
 from __future__ import annotations
@@ -18,11 +24,17 @@ GRAPH_FORMATS = (".graphml", ".dot", ".json")
 
 
 def build_graph(engine: Engine, states: Sequence[Hashable], parent: Sequence[int], via: Sequence[int],
-                edges: Sequence[tuple[int, int, int]]) -> Any:
+                edges: Sequence[tuple[int, int, int]], labelled: bool = False) -> Any:
     import networkx as nx
 
-    g = nx.DiGraph()
+    g = nx.MultiDiGraph() if labelled else nx.DiGraph()
     depth: list[int] = []
+    if labelled:
+        for idx in range(len(states)):
+            depth.append(0 if parent[idx] < 0 else depth[parent[idx]] + 1)
+            g.add_node(idx, depth=depth[idx], initial=parent[idx] < 0)
+        g.add_edges_from((u, v, aid, {"aid": aid}) for u, aid, v in edges)
+        return g
     for idx in range(len(states)):
         depth.append(0 if parent[idx] < 0 else depth[parent[idx]] + 1)
         raw = engine.decode(states[idx])

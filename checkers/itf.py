@@ -107,3 +107,19 @@ def load(path: str | Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or "protocol" not in meta:
         raise ITFError(f"{path}: '#meta' must name the 'protocol' (and its 'config') to replay against")
     return doc
+
+
+# ------------------------------------------------------------------------------------ enabled actions
+
+
+def enabled_summary(labels: Any) -> list[str]:
+    """The action instances enabled in a state, as conformance vectors list them in each state's
+    ``#meta.enabled``: each label as text with its scalar parameters only (identities, values, cases; a
+    message parameter is left out, the message being in the state), sorted, with repeats."""
+    from refmodel.model.core import Label
+
+    out = []
+    for lab in labels:
+        params = tuple((k, v) for k, v in lab.params if v is None or isinstance(v, (bool, int, str)))
+        out.append(str(Label(lab.action, params)))
+    return sorted(out)

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from refmodel.checkers.itf import ITFError, normalise, picks, state_itf
+from refmodel.checkers.itf import ITFError, enabled_summary, normalise, picks, state_itf
 
 
 @dataclasses.dataclass
@@ -22,16 +22,20 @@ class ReplayResult:
     outside_constraint: list[int]  # state indices outside the model's state constraint
 
 
-def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any] | None = None) -> ReplayResult:
-    """Check that every step of an ITF trace is a transition of the model named in its ``#meta``."""
+def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any] | None = None,
+           mutant: str | None = None) -> ReplayResult:
+    """Check that every step of an ITF trace is a transition of the model named in its ``#meta`` (with
+    ``mutant``'s rules instead of the mutant ``#meta`` names, if given), and that every state whose ``#meta``
+    lists the ``enabled`` action instances (as conformance vectors do) enables exactly those."""
     from refmodel.model import UnknownMutant, UnknownProtocol, protocol
     from refmodel.model.core import ConfigError
 
     meta = doc["#meta"]
+    mutant = meta.get("mutant") if mutant is None else mutant
     try:
         proto = protocol(meta["protocol"])
         cfg = proto.config_class(**(meta.get("config") or {}))
-        system = proto.build(cfg, meta.get("mutant"))
+        system = proto.build(cfg, mutant)
     except (UnknownProtocol, UnknownMutant, ConfigError, TypeError) as exc:
         raise ITFError(f"{path}: #meta does not describe a model: {exc}") from None
     if invariants is None:
@@ -48,6 +52,7 @@ def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any
     current = next((s for s in system.init_states() if normalise(state_itf(system, s)) == first), None)
     if current is None:
         raise ITFError(f"{path}: state 0 is not an initial state of {proto.name} {_short(cfg)}")
+    _check_enabled(system, current, items[0], 0, path)
     history = [current]
     for k, item in enumerate(items[1:], 1):
         action = item.get("mbt::actionTaken")
@@ -69,6 +74,7 @@ def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any
                            f"state {k - 1} (not a transition of the model)")
         history.append(nxt)
         current = nxt
+        _check_enabled(system, current, item, k, path)
     loop = doc.get("loop")
     if loop is not None:  # a lasso: the last state must lead back to state `loop` (or be it, stuttering)
         last = len(items) - 1
@@ -86,10 +92,31 @@ def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any
         if violation:
             break
     return ReplayResult(steps=len(items) - 1, protocol=proto.name,
-                        config=dataclasses.asdict(cfg), mutant=meta.get("mutant"), violation=violation,
+                        config=dataclasses.asdict(cfg), mutant=mutant, violation=violation,
                         violated_at=at,
                         outside_constraint=[i for i, st in enumerate(history) if not system.constraint(st)])
 
 
 def _short(cfg: Any) -> str:
     return "[" + ", ".join(f"{f.name}={getattr(cfg, f.name)}" for f in dataclasses.fields(cfg)) + "]"
+
+
+def _check_enabled(system: Any, state: Any, item: dict[str, Any], k: int, path: str) -> None:
+    """If state ``k``'s ``#meta`` lists the enabled action instances, the model must enable exactly those."""
+    meta = item.get("#meta")
+    want = meta.get("enabled") if isinstance(meta, dict) else None
+    if want is None:
+        return
+    if not isinstance(want, list) or not all(isinstance(x, str) for x in want):
+        raise ITFError(f"{path}: state {k}: '#meta.enabled' must be a list of action instances (strings)")
+    got = enabled_summary(lab for lab, _ in system.next_states(state))
+    if sorted(want) != got:
+        from collections import Counter
+
+        extra = sorted((Counter(got) - Counter(want)).elements())
+        missing = sorted((Counter(want) - Counter(got)).elements())
+        what = "; ".join(([f"the model also enables {', '.join(extra[:3])}" + (" ..." if len(extra) > 3 else "")]
+                          if extra else [])
+                         + ([f"the model does not enable {', '.join(missing[:3])}"
+                             + (" ..." if len(missing) > 3 else "")] if missing else []))
+        raise ITFError(f"{path}: state {k}: the enabled actions differ from '#meta.enabled': {what}")

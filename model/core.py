@@ -179,6 +179,18 @@ class TransitionSystem(ABC):
         """The encoded transition system the checkers drive; by default the explicit one."""
         return ExplicitEngine(self)
 
+    def branches(self, label: Label) -> tuple[str, ...]:
+        """The branches of the rules a step with this label takes, for branch coverage (``refmodel vectors
+        --cover branches``): by default the action's name, refined by its ``case`` parameter when it has one
+        (``HandleRequestVoteRequest/grant``).  A model may name finer branches."""
+        case = label.param("case")
+        return (f"{label.action}/{case}" if case else label.action,)
+
+    def branch_universe(self) -> Sequence[str] | None:
+        """Every branch the rules have, in a fixed order (what ``--cover branches`` aims at), or None: the
+        action names, refined by the branches the explored steps show."""
+        return None
+
 
 #: Marks a successor that violates the state constraint (generated, but not counted or expanded).
 VIOLATES = None

@@ -33,7 +33,11 @@ commands:
                               random walks within the bounds, reproducible by --seed
   prove raft|poa|quorum [options]
                               Z3: inductive proofs, bounded model checking (--bmc K), quorum lemmas
-  replay FILE.itf.json        check that every step of an ITF trace is a transition of the model
+  replay FILE.itf.json|DIR ...
+                              check that every step of an ITF trace is a transition of the model
+  vectors <protocol> [options] --cover actions|branches|edges --out PATH [--format itf|geth]
+                              conformance vectors: few traces covering every action, branch or transition,
+                              with each step's expected outcome; --mutants: mutant -> first failing vector
   graph-stats <protocol> [options] | FILE
                               state-graph statistics (nodes, edges, SCCs, deadlocks, states per level)
   poa replay FILE             replay go-ethereum's Clique voting scenarios through the model's rules
@@ -55,6 +59,7 @@ COMMANDS: dict[str, Any] = {
     "replay": "refmodel.checkers.cli.replay:cli_main",  # refmodel replay FILE.itf.json
     "graph-stats": "refmodel.checkers.cli.graph_stats:cli_main",  # refmodel graph-stats raft ...
     "trace": "refmodel.checkers.cli.trace:cli_main",  # refmodel trace validate FILE --model etcdraft
+    "vectors": "refmodel.checkers.cli.vectors:cli_main",  # refmodel vectors raft|poa ... --out PATH
 }
 
 

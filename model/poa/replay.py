@@ -2,7 +2,9 @@
 
 The scenario format is the one of ``../shared/reference/clique/geth_snapshot_vectors.json`` (its ``schema``
 key): genesis signers, then blocks ``{number, signer, voted, auth, checkpoint}`` and the expected final
-signer set or error.  Accounts are letters; their order is irrelevant to every expectation (go-ethereum maps
+signer set or error.  One extension: a scenario may name its ``threshold`` (``majority``, the default and
+go-ethereum's, or ``two_thirds``), as the scenarios ``refmodel vectors poa --format geth --threshold
+two_thirds`` writes do.  Accounts are letters; their order is irrelevant to every expectation (go-ethereum maps
 them to random addresses), so letters sort alphabetically here.
 
 Each block goes through :func:`model.poa.rules.apply_block`, the function the model's nodes validate with,
@@ -24,6 +26,7 @@ from refmodel.model.poa.rules import (
     DEFAULT_RULES,
     DIFF_IN_TURN,
     ERRORS,
+    THRESHOLDS,
     Block,
     Rules,
     Vote,
@@ -54,6 +57,7 @@ class Scenario:
     blocks: tuple[Block, ...]
     expected_signers: tuple[str, ...] | None
     expected_failure: str | None
+    threshold: str = "majority"  # an extension of go-ethereum's schema (which has only majority)
 
 
 @dataclass(frozen=True)
@@ -151,8 +155,11 @@ def parse_scenario(index: int, raw: Any) -> Scenario:
         raise ScenarioError(where, "expected.failure", f"unknown error {failure!r} (known: {', '.join(ERRORS)})")
     if (final is None) == (failure is None):
         raise ScenarioError(where, "expected", "give exactly one of final_signers and failure")
+    threshold = raw.get("threshold", "majority")
+    if threshold not in THRESHOLDS:
+        raise ScenarioError(where, "threshold", f"must be one of {', '.join(THRESHOLDS)}, not {threshold!r}")
     return Scenario(id=sid, name=str(name), epoch=epoch, initial_signers=initial, blocks=tuple(blocks),
-                    expected_signers=final, expected_failure=failure)
+                    expected_signers=final, expected_failure=failure, threshold=threshold)
 
 
 def parse_scenarios(data: Any) -> list[Scenario]:
@@ -165,8 +172,10 @@ def parse_scenarios(data: Any) -> list[Scenario]:
     return [parse_scenario(k, r) for k, r in enumerate(raw)]
 
 
-def replay(sc: Scenario, rules: Rules = DEFAULT_RULES, threshold: str = "majority") -> Outcome:
-    """Apply the scenario's blocks from its genesis with the model's rule functions."""
+def replay(sc: Scenario, rules: Rules = DEFAULT_RULES, threshold: str | None = None) -> Outcome:
+    """Apply the scenario's blocks from its genesis with the model's rule functions (and the scenario's
+    threshold, unless ``threshold`` overrides it)."""
+    threshold = threshold or sc.threshold
     snaps, bad, err = apply_chain(rules, sc.epoch, threshold, genesis_snapshot(sc.initial_signers), sc.blocks,
                                   verify_difficulty=False)
     final = None if err is not None else list(snaps[-1].signers)

@@ -32,6 +32,36 @@ from refmodel.model.raft.state import (
 )
 
 
+_MESSAGE_TYPES = ("RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest", "AppendEntriesResponse")
+
+#: Every branch of raft.tla's Next, in spec order: what ``refmodel vectors raft --cover branches`` covers.
+BRANCHES: tuple[str, ...] = (
+    "Restart", "Timeout", "RequestVote", "BecomeLeader", "ClientRequest", "AdvanceCommitIndex", "AppendEntries",
+    *(f"UpdateTerm/{t}" for t in _MESSAGE_TYPES),
+    "HandleRequestVoteRequest/grant", "HandleRequestVoteRequest/deny",
+    "HandleRequestVoteResponse/granted", "HandleRequestVoteResponse/denied",
+    "DropStaleResponse/RequestVoteResponse", "DropStaleResponse/AppendEntriesResponse",
+    "HandleAppendEntriesRequest/reject", "HandleAppendEntriesRequest/step down", "HandleAppendEntriesRequest/done",
+    "HandleAppendEntriesRequest/conflict", "HandleAppendEntriesRequest/append",
+    "HandleAppendEntriesResponse/success", "HandleAppendEntriesResponse/failure",
+    "DuplicateMessage", "DropMessage",
+)
+
+
+def branch_of(label: Label) -> str:
+    """The branch of :data:`BRANCHES` a step with ``label`` takes."""
+    name, case, view = label.action, label.param("case"), label.param("m")
+    if case:
+        return f"{name}/{case}"
+    if name in ("UpdateTerm", "DropStaleResponse"):
+        return f"{name}/{type(view.msg).__name__}"
+    if name == "HandleRequestVoteResponse":
+        return f"{name}/{'granted' if view.msg.mvoteGranted else 'denied'}"
+    if name == "HandleAppendEntriesResponse":
+        return f"{name}/{'success' if view.msg.msuccess else 'failure'}"
+    return name
+
+
 class Raft(TransitionSystem):
     """raft.tla (ongardie/raft.tla at 6ecbdbcf) as a transition system, bounded by a state constraint."""
 
@@ -131,6 +161,15 @@ class Raft(TransitionSystem):
 
     def itf_vars(self, s: RaftState) -> dict[str, object]:
         return itf_vars(s)
+
+    def branches(self, label: Label) -> tuple[str, ...]:
+        """The branch of raft.tla a step takes (see :data:`BRANCHES`): the action, refined by the handler's
+        case, by the answer a response carries, or by the type of the message a term update or a stale drop
+        reads."""
+        return (branch_of(label),)
+
+    def branch_universe(self) -> tuple[str, ...]:
+        return BRANCHES
 
     def with_rules(self, rules: Rules, mutant: str | None) -> Raft:
         return Raft(self.config, rules, mutant)
