@@ -332,10 +332,18 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                     terminal["deadlock"] += 1
                     if deadlock:
                         raise _Found(DEADLOCK, p)
-                elif all(t is None for _, t in succ):
-                    terminal["cut_by_bounds"] += 1
-                elif fault_ids and all(aid % k_names in fault_ids for aid, _ in succ):
-                    terminal["faults_only"] += 1
+                else:  # (plain loops: no generator per state on the hot path)
+                    for _, t in succ:
+                        if t is not None:
+                            break
+                    else:
+                        terminal["cut_by_bounds"] += 1
+                    if fault_ids:
+                        for aid, _ in succ:
+                            if aid % k_names not in fault_ids:
+                                break
+                        else:
+                            terminal["faults_only"] += 1
                 ok_steps = stepc.known_ok(s) if stepc.active else None
                 for aid, t in succ:
                     fired[aid % k_names] += 1
@@ -349,22 +357,24 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                             raise _Found(bad, p, (aid, t))
                     key = canonical(t) if canonical else t
                     if key in seen:
-                        if graph:
-                            edges.append((p, aid, seen[key]))  # type: ignore[index]
-                        if transitions:
-                            t_aid.append(aid)
-                            t_dst.append(seen[key])  # type: ignore[index]
+                        if keep_index:  # one test on the hot path for both recordings
+                            if graph:
+                                edges.append((p, aid, seen[key]))  # type: ignore[index]
+                            if transitions:
+                                t_aid.append(aid)
+                                t_dst.append(seen[key])  # type: ignore[index]
                         continue
                     if at_depth_limit:
                         verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
                         continue
                     idx = add(t, key, p, aid)
                     new_by[aid % k_names] += 1
-                    if graph:
-                        edges.append((p, aid, idx))
-                    if transitions:
-                        t_aid.append(aid)
-                        t_dst.append(idx)
+                    if keep_index:
+                        if graph:
+                            edges.append((p, aid, idx))
+                        if transitions:
+                            t_aid.append(aid)
+                            t_dst.append(idx)
                     if (bad := inv.first_violated(t)) is not None:
                         raise _Found(bad, idx)
                     if max_states is not None and len(states) >= max_states:
