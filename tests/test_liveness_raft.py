@@ -85,3 +85,15 @@ def test_deadlock_verdicts_per_protocol(capsys):
                        "--json")
     d = json.loads(out)
     assert code == 0 and d["terminal"]["deadlock"] == 0 and d["terminal"]["cut_by_bounds"] == 24
+
+
+def test_lasso_in_the_html_report(capsys, tmp_path):
+    import re
+
+    page = tmp_path / "lasso.html"
+    weak = [x.replace("sf:", "wf:") for x in FAIR]
+    code, _, _ = run(capsys, "check", *SMALL, "--liveness", "client_request_committed", *weak, "--html", str(page))
+    assert code == 1
+    data = json.loads(re.search(r'<script id="data" type="application/json">(.*?)</script>', page.read_text(),
+                                re.S).group(1))
+    assert data["msc"]["loop"] == 11 and len(data["msc"]["rows"]) == 15 and not data["msc"]["stutters"]
