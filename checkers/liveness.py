@@ -36,7 +36,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,16 +114,33 @@ def _constraints(engine: Engine, tr: Transitions, fairness: Sequence[Fairness]) 
     return out
 
 
+class _Sparse(dict):
+    """A table indexed by state, holding ``default`` wherever nothing was stored."""
+
+    def __init__(self, default: int, items: dict | None = None) -> None:
+        super().__init__(items or {})
+        self.default = default
+
+    def __missing__(self, key: int) -> int:
+        return self.default
+
+
 def _sccs(tr: Transitions, nodes: set[int]) -> list[list[int]]:
     """The strongly connected components of the graph restricted to ``nodes`` (iterative Tarjan over flat
     arrays, so that a graph of millions of states takes no per-state objects)."""
     n = len(tr.states)
-    inside = bytearray(n)
-    for v in nodes:
-        inside[v] = 1
-    index = array("q", [-1]) * n
-    low = array("q", [0]) * n
-    on = bytearray(n)
+    if len(nodes) * 64 < n:  # a small part of a large graph (strong fairness's sub-components): sparse tables
+        inside: Any = _Sparse(0, dict.fromkeys(nodes, 1))
+        index: Any = _Sparse(-1)
+        low: Any = _Sparse(0)
+        on: Any = _Sparse(0)
+    else:
+        inside = bytearray(n)
+        for v in nodes:
+            inside[v] = 1
+        index = array("q", [-1]) * n
+        low = array("q", [0]) * n
+        on = bytearray(n)
     stack: list[int] = []
     out: list[list[int]] = []
     counter = 0
@@ -316,19 +333,24 @@ def check_liveness(engine: Engine, tr: Transitions, prop: Any, fairness: Sequenc
             decoded[v] = engine.decode(tr.states[v])
         return decoded[v]
 
-    memo_p: dict[int, bool] = {}
-    memo_q: dict[int, bool] = {}
+    # a predicate is evaluated once per state, or once per value of the fields it reads (``reads=``)
+    reads = getattr(prop, "reads", None)
+    project = engine.projector(frozenset(reads)) if reads else None
+    memo_p: dict[Hashable, bool] = {}
+    memo_q: dict[Hashable, bool] = {}
 
     def P(v: int) -> bool:
-        r = memo_p.get(v)
+        key = project(tr.states[v]) if project else v
+        r = memo_p.get(key)
         if r is None:
-            r = memo_p[v] = bool(prop.p(cfg, raw(v)))
+            r = memo_p[key] = bool(prop.p(cfg, raw(v)))
         return r
 
     def Q(v: int) -> bool:
-        r = memo_q.get(v)
+        key = project(tr.states[v]) if project else v
+        r = memo_q.get(key)
         if r is None:
-            r = memo_q[v] = bool(prop.q(cfg, raw(v)))
+            r = memo_q[key] = bool(prop.q(cfg, raw(v)))
         return r
 
     if prop.form == "eventually":

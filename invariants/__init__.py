@@ -234,6 +234,7 @@ class LivenessProperty:
     p: Callable[..., bool]
     q: Callable[..., bool] | None
     doc: str
+    reads: frozenset[str] | None = None  # the state fields P and Q read (None: the whole state)
 
     @property
     def short(self) -> str:
@@ -244,11 +245,12 @@ LIVENESS: dict[str, LivenessProperty] = {}
 LIVENESS_FORMS = ("eventually", "always_eventually", "leads_to")
 
 
-def liveness(protocol: str | None = None, *, form: str = "eventually", to: Callable[..., bool] | None = None
-             ) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+def liveness(protocol: str | None = None, *, form: str = "eventually", to: Callable[..., bool] | None = None,
+             reads: Iterable[str] | None = None) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     """Register ``P(cfg, s) -> bool`` as a liveness property: ``form="eventually"`` (every fair behaviour
     reaches a P state), ``"always_eventually"`` (infinitely often), or ``"leads_to"`` with ``to=Q`` (every P
-    state is followed by a Q state).  The docstring states the property in one sentence."""
+    state is followed by a Q state).  The docstring states the property in one sentence.  ``reads=``, as for
+    invariants, names the state fields P and Q read: each is then evaluated once per value of those fields."""
     if form not in LIVENESS_FORMS:
         raise ValueError(f"liveness form must be one of {', '.join(LIVENESS_FORMS)}, not {form!r}")
     if (form == "leads_to") != (to is not None):
@@ -260,7 +262,7 @@ def liveness(protocol: str | None = None, *, form: str = "eventually", to: Calla
             raise ValueError(f"{fn.__module__}.{fn.__name__}: a property needs a docstring stating it")
         module = _module_name(fn)
         prop = LivenessProperty(name=f"{module}.{fn.__name__}", protocol=protocol or module, form=form, p=fn, q=to,
-                                doc=doc)
+                                doc=doc, reads=None if reads is None else frozenset(reads))
         LIVENESS[prop.name] = prop
         fn.__refmodel_liveness__ = prop  # type: ignore[attr-defined]
         return fn

@@ -219,7 +219,7 @@ def _some_chain_at_max(cfg: PoaConfig, s: PoaState) -> bool:
     return any(len(c.blocks) >= cfg.max_height for c in s.chains)
 
 
-@liveness("poa")
+@liveness("poa", reads={"chains"})
 def chain_grows(cfg: PoaConfig, s: PoaState) -> bool:
     """Eventually some honest node's chain reaches the height bound: within the bound, the chain keeps
     growing (checked with fairness of sealing, announcing and receiving)."""

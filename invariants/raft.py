@@ -177,7 +177,7 @@ def commit_index_monotonic(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
 # ------------------------------------------------------------------------------------------- liveness
 
 
-@liveness("raft")
+@liveness("raft", reads={"servers"})
 def leader_elected(cfg: RaftConfig, s: RaftState) -> bool:
     """Eventually some server is Leader."""
     return any(sv.state == LEADER for sv in s.servers)
@@ -193,7 +193,7 @@ def _pending_request(cfg: RaftConfig, s: RaftState) -> bool:
                for sv in s.servers)
 
 
-@liveness("raft", form="leads_to", to=_no_pending_request)
+@liveness("raft", form="leads_to", to=_no_pending_request, reads={"servers"})
 def client_request_committed(cfg: RaftConfig, s: RaftState) -> bool:
     """A client request a Leader accepted (an uncommitted entry of its term) is eventually committed, or that
     server stops leading: P ~> Q with P = some Leader holds an uncommitted entry of its own term and Q = none
