@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from refmodel.checkers.smt import ProofResult
     from refmodel.checkers.vectors import Suite
 
-__all__ = ["InputError", "build", "check", "properties", "prove", "simulate", "vectors"]
+__all__ = ["InputError", "build", "check", "properties", "prove", "simulate", "validate_trace", "vectors"]
 
 
 class InputError(ValueError):
@@ -90,22 +90,67 @@ def check(protocol: str, *, invariants: Sequence[str] | None = None, mutant: str
           symmetry: bool = False, max_states: int | None = None, max_depth: int | None = None,
           time_limit: float | None = None, graph: bool = False,
           progress: Callable[[Any], None] | None = None, progress_every: float = 1.0,
+          deadlock: bool | None = None, liveness: Sequence[str] = (), fairness: Sequence[str] = (),
           **bounds: Any) -> CheckResult:
     """Model-check ``protocol`` breadth-first within ``bounds`` (e.g. ``servers=3, max_term=2``).
 
     Returns the :class:`~refmodel.checkers.bfs.CheckResult`: ``verdict`` (``pass``, ``violation``,
-    ``incomplete``), ``distinct_states``, ``generated_states``, ``depth``, ``tlc_depth``, ``violation`` (the
-    shortest counterexample) and, with ``graph=True``, the state graph as a networkx ``DiGraph``."""
+    ``incomplete``, ``deadlock``), ``distinct_states``, ``generated_states``, ``depth``, ``tlc_depth``,
+    ``violation`` (the shortest counterexample), ``liveness`` (one result per liveness property, with a lasso
+    when violated) and, with ``graph=True``, the state graph as a networkx ``DiGraph``.
+
+    ``deadlock``: whether a state with no enabled action is an error (default: the protocol's, TLC's default
+    of checking for all but etcdraft, whose MCetcdraft.cfg turns it off).  ``liveness``: names of liveness
+    properties (``<>P``, ``[]<>P``, ``P ~> Q``), checked under the ``fairness`` assumptions (``wf:Action``,
+    ``sf:Action``, ``wf:Action[*]`` per instance)."""
+    system = build(protocol, mutant=mutant, **bounds)
+    return run_check(system, invariants=invariants, symmetry=symmetry, max_states=max_states, max_depth=max_depth,
+                     time_limit=time_limit, graph=graph, progress=progress, progress_every=progress_every,
+                     deadlock=deadlock, liveness=liveness, fairness=fairness)
+
+
+def run_check(system: Any, *, invariants: Sequence[str] | None = None, symmetry: bool = False,
+              max_states: int | None = None, max_depth: int | None = None, time_limit: float | None = None,
+              graph: bool = False, progress: Callable[[Any], None] | None = None, progress_every: float = 1.0,
+              deadlock: bool | None = None, liveness: Sequence[str] = (), fairness: Sequence[str] = (),
+              base: str | None = None) -> CheckResult:
+    """:func:`check` on a model already built (``refmodel.build``); ``base`` is where relative
+    ``PATH.py:NAME`` references resolve."""
+    import refmodel.invariants as inv
     from refmodel.checkers.bfs import Limits
     from refmodel.checkers.bfs import check as bfs
+    from refmodel.checkers.liveness import Fairness, check_liveness
 
-    system = build(protocol, mutant=mutant, **bounds)
-    props = properties(system.protocol, invariants)
+    props = properties(system.protocol, invariants, base)
     if symmetry and not system.has_symmetry():
-        raise InputError(f"{protocol} with this configuration has no symmetry to reduce by")
+        raise InputError(f"{system.protocol} with this configuration has no symmetry to reduce by")
+    try:
+        live = inv.resolve_liveness(system.protocol, liveness, base) if liveness else []
+    except inv.UnknownProperty as exc:
+        raise InputError(str(exc.args[0])) from None
+    if fairness and not live:
+        raise InputError("--fairness is an assumption of liveness properties: name one with --liveness")
+    try:
+        fair = [Fairness.parse(f, system.action_names()) for f in fairness]
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if live and symmetry:
+        raise InputError("liveness is checked without --symmetry: a cycle between orbit representatives need "
+                         "not be a cycle of the model")
+    if deadlock is None:
+        deadlock = _protocol(system.protocol).check_deadlock
     limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
-    return bfs(system.engine(), props, symmetry=symmetry, limits=limits, graph=graph, progress=progress,
-               progress_every=progress_every)
+    engine = system.engine()
+    result = bfs(engine, props, symmetry=symmetry, limits=limits, graph=graph, progress=progress,
+                 progress_every=progress_every, deadlock=deadlock, transitions=bool(live))
+    if live and result.verdict == "pass":  # on the very engine that encoded the states
+        result.liveness = [check_liveness(engine, result.transitions, p, fair) for p in live]
+        if any(not r.holds for r in result.liveness):
+            result.verdict = "violation"
+    elif live and result.verdict == "incomplete":
+        result.incomplete_reason = (result.incomplete_reason or "") + "; liveness needs the whole graph: not checked"
+    return result
+
 
 
 def simulate(protocol: str, *, runs: int = 100, steps: int = 100, seed: int = 0, swarm: bool = False,
@@ -168,6 +213,32 @@ def prove(protocol: str, *, invariants: Sequence[str] | None = None, bmc: int | 
     return smt.prove(model, names, timeout=timeout, symmetry=symmetry)
 
 
+def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None = None,
+                   invariants: bool = True) -> Any:
+    """Validate an implementation's recorded trace (for ``etcdraft``: etcd-io/raft's ndjson trace format)
+    against the model, as ``refmodel trace validate`` does; returns the
+    :class:`~refmodel.checkers.trace_validate.TraceResult` (``verdict`` ``valid`` or ``invalid``, ``line``,
+    ``event`` and the mismatch on an invalid trace).  Malformed input raises :class:`InputError`."""
+    import importlib
+
+    from refmodel.checkers.trace_validate import validate
+    from refmodel.model import PROTOCOL_MODULES
+
+    module = PROTOCOL_MODULES.get(model)
+    try:
+        mod = importlib.import_module(f"{module}.trace") if module else None
+    except ModuleNotFoundError:
+        mod = None
+    if mod is None or not hasattr(mod, "parse_trace"):
+        raise InputError(f"no trace validation for model '{model}'")
+    try:
+        events = mod.parse_trace(path, max_events=max_events)
+    except mod.TraceInputError as exc:
+        raise InputError(str(exc)) from None
+    mapping = mod.mapping(events)
+    return validate(mapping, events, check=mod.invariant_checker(mapping) if invariants else None)
+
+
 #: what ``vectors(format=...)`` knows: ITF traces for every protocol, go-ethereum's table for Clique
 VECTOR_FORMATS = ("itf", "geth", "etcd")
 
@@ -190,8 +261,8 @@ def vectors(protocol: str, *, cover: str = "branches", format: str = "itf", seed
     if format not in VECTOR_FORMATS:
         raise InputError(f"unknown vector format '{format}' (known: {', '.join(VECTOR_FORMATS)})")
     if format == "etcd":
-        raise InputError("--format etcd needs `refmodel trace validate` (etcd's trace schema), which this version "
-                         "does not have; use --format itf")
+        raise InputError("--format etcd (vectors in etcd's trace schema, for `refmodel trace validate`) is not "
+                         "generated yet; use --format itf")
     if format == "geth":
         if proto.name != "poa":
             raise InputError(f"--format geth is go-ethereum's Clique table: for poa, not {proto.name}")

@@ -32,14 +32,14 @@ def run_once(flags: list[str], limit: float) -> tuple[float, int, int]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(refmodel_cmd() + ["check", "raft", *flags, "--progress", "off"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=limit)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    _, status, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
-    wall = time.perf_counter() - t0
-    rss = usage.ru_maxrss if usage else 0
-    return wall, rss, proc.returncode if proc.returncode is not None else os.waitstatus_to_exitcode(status)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - t0 > limit:
+            proc.kill()
+        time.sleep(0.02)
+    return time.perf_counter() - t0, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
 
 
 def main() -> None:

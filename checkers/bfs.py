@@ -68,6 +68,23 @@ class Violation:
 
 
 @dataclass
+class Transitions:
+    """The explored graph in compressed rows: the edges of state ``v`` are ``aid[off[v]:off[v + 1]]`` and
+    ``dst[...]`` (``-1``: the successor lies outside the bounds)."""
+
+    states: list[Hashable]  # encoded states, by index
+    initial: list[int]
+    off: array
+    aid: array
+    dst: array
+    parent: array  # BFS parent (-1 for initial states)
+    via: array  # the action id that first reached each state
+
+    def edges(self, v: int) -> range:
+        return range(self.off[v], self.off[v + 1])
+
+
+@dataclass
 class Progress:
     """A snapshot handed to a progress callback."""
 
@@ -102,6 +119,11 @@ class CheckResult:
     graph: Any = field(default=None, repr=False)  # networkx.DiGraph (MultiDiGraph if "labelled") when requested
     #: with ``graph="labelled"``: the encoded state of each graph node, by node id (``engine.decode`` reads it)
     graph_states: list[Hashable] | None = field(default=None, repr=False)
+    #: states with no successor within the bounds, by kind: no enabled action at all (deadlock), every
+    #: successor outside the bounds (cut_by_bounds), only fault actions enabled (faults_only)
+    terminal: dict[str, int] = field(default_factory=dict)
+    transitions: Any = field(default=None, repr=False)  # liveness.Transitions when requested
+    liveness: list[Any] = field(default_factory=list)  # liveness.LivenessResult per liveness property
 
     @property
     def tlc_depth(self) -> int:
@@ -226,19 +248,27 @@ class _StepChecker(_Checker):
 
 def check(engine: Engine, properties: Sequence[Property] = (), *, symmetry: bool = False,
           limits: Limits = Limits(), graph: bool | str = False,
-          progress: Callable[[Progress], None] | None = None, progress_every: float = 1.0) -> CheckResult:
-    """Explore every state reachable from ``engine.initial()`` breadth-first; see the module docstring."""
+          progress: Callable[[Progress], None] | None = None, progress_every: float = 1.0,
+          deadlock: bool = False, transitions: bool = False) -> CheckResult:
+    """Explore every state reachable from ``engine.initial()`` breadth-first; see the module docstring.
+
+    ``graph``: also build the state graph (``"labelled"``: a MultiDiGraph with one edge per action instance).
+    ``deadlock``: a reachable state with no enabled action at all is a violation (verdict ``deadlock``, with a
+    shortest path to it), as TLC checks by default; states whose every successor lies outside the bounds,
+    and states where only fault actions are enabled, are counted (``terminal``) but are not deadlocks.
+    ``transitions``: keep every transition (for liveness checking: :mod:`refmodel.checkers.liveness`)."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the exploration creates no reference cycles; collections would only cost time
     try:
-        return _check(engine, properties, symmetry, limits, graph, progress, progress_every)
+        return _check(engine, properties, symmetry, limits, graph, progress, progress_every, deadlock, transitions)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limits: Limits, graph: bool | str,
-           progress: Callable[[Progress], None] | None, progress_every: float) -> CheckResult:
+           progress: Callable[[Progress], None] | None, progress_every: float, deadlock: bool = False,
+           transitions: bool = False) -> CheckResult:
     t0 = time.perf_counter()
     system = engine.system
     state_props = [p for p in properties if p.kind == "state"]
@@ -255,8 +285,12 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     states: list[Hashable] = []  # raw encoded states, in discovery order
     parent = array("i")  # index of the state it was first reached from (-1 for initial states)
     via = array("l")  # action id that first reached it (-1 for initial states)
-    seen: dict[Hashable, int] | set[Hashable] = {} if graph else set()
+    keep_index = graph or transitions
+    seen: dict[Hashable, int] | set[Hashable] = {} if keep_index else set()
     edges: list[tuple[int, int, int]] = []  # (from, aid, to), graph mode only
+    t_off, t_aid, t_dst = array("q", [0]), array("q"), array("q")  # transitions mode: compressed rows
+    fault_ids = {k for k, name in enumerate(names) if name in getattr(system, "fault_actions", ())}
+    terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0}
     levels: list[int] = []
     generated = 0
     verdict, reason, found = "pass", None, None
@@ -269,7 +303,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         states.append(e)
         parent.append(p)
         via.append(aid)
-        if graph:
+        if keep_index:
             seen[key] = idx  # type: ignore[index]
         else:
             seen.add(key)  # type: ignore[union-attr]
@@ -294,30 +328,59 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                 s = states[p]
                 succ = engine.successors(s)
                 generated += len(succ)
+                if not succ:
+                    terminal["deadlock"] += 1
+                    if deadlock:
+                        raise _Found(DEADLOCK, p)
+                else:  # (plain loops: no generator per state on the hot path)
+                    for _, t in succ:
+                        if t is not None:
+                            break
+                    else:
+                        terminal["cut_by_bounds"] += 1
+                    if fault_ids:
+                        for aid, _ in succ:
+                            if aid % k_names not in fault_ids:
+                                break
+                        else:
+                            terminal["faults_only"] += 1
                 ok_steps = stepc.known_ok(s) if stepc.active else None
                 for aid, t in succ:
                     fired[aid % k_names] += 1
                     if t is None:
+                        if transitions:
+                            t_aid.append(aid)
+                            t_dst.append(-1)
                         continue
                     if stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
                         if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
                             raise _Found(bad, p, (aid, t))
                     key = canonical(t) if canonical else t
                     if key in seen:
-                        if graph:
-                            edges.append((p, aid, seen[key]))  # type: ignore[index]
+                        if keep_index:  # one test on the hot path for both recordings
+                            if graph:
+                                edges.append((p, aid, seen[key]))  # type: ignore[index]
+                            if transitions:
+                                t_aid.append(aid)
+                                t_dst.append(seen[key])  # type: ignore[index]
                         continue
                     if at_depth_limit:
                         verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
                         continue
                     idx = add(t, key, p, aid)
                     new_by[aid % k_names] += 1
-                    if graph:
-                        edges.append((p, aid, idx))
+                    if keep_index:
+                        if graph:
+                            edges.append((p, aid, idx))
+                        if transitions:
+                            t_aid.append(aid)
+                            t_dst.append(idx)
                     if (bad := inv.first_violated(t)) is not None:
                         raise _Found(bad, idx)
                     if max_states is not None and len(states) >= max_states:
                         raise _Stop(f"state limit {max_states} reached")
+                if transitions:
+                    t_off.append(len(t_aid))
                 countdown -= 1
                 if countdown == 0:
                     countdown = CLOCK_EVERY
@@ -346,18 +409,36 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         from refmodel.checkers.graph import build_graph
 
         g = build_graph(engine, states, parent, via, edges, labelled=graph == "labelled")
+    if found is not None and found.invariant == DEADLOCK.name:
+        verdict = "deadlock"
+    trans = None
+    if transitions and verdict == "pass":
+        trans = Transitions(states=states, initial=list(range(levels[0] if levels else 0)), off=t_off, aid=t_aid,
+                            dst=t_dst, parent=parent, via=via)
     return CheckResult(
         verdict=verdict, protocol=system.protocol, config=_config_dict(system.config),
         mutant=getattr(system, "mutant", None), symmetry=symmetry, invariants=[p.name for p in properties],
         distinct_states=len(states), generated_states=generated, depth=depth, elapsed_s=elapsed,
         levels=levels, action_fired=dict(zip(names, fired)), action_new=dict(zip(names, new_by)),
         violation=found, incomplete_reason=reason, engine_stats=engine.stats(), graph=g,
-        graph_states=states if graph == "labelled" else None,
+        graph_states=states if graph == "labelled" else None, terminal=terminal, transitions=trans,
         vacuous={} if found else {p.name: p.antecedent_doc for p in inv.pending + stepc.pending})
 
 
 class _Stop(Exception):
     pass
+
+
+def _no_action_enabled(cfg: Any, s: Any) -> Any:
+    """No action is enabled: the system is stuck (a deadlock)."""
+    from refmodel.invariants import Fail
+
+    return Fail("no action of the model is enabled in this state")
+
+
+#: the pseudo-property a deadlock violates (``deadlock=True``)
+DEADLOCK = Property(name="deadlock", protocol=None, fn=_no_action_enabled, kind="state", reads=None, default=False,
+                    doc="Some action is always enabled (no reachable state is a deadlock).")
 
 
 def _config_dict(cfg: Any) -> dict[str, Any]:

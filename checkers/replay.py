@@ -75,6 +75,13 @@ def replay(doc: dict[str, Any], *, path: str = "trace", invariants: Sequence[Any
         history.append(nxt)
         current = nxt
         _check_enabled(system, current, item, k, path)
+    loop = doc.get("loop")
+    if loop is not None:  # a lasso: the last state must lead back to state `loop` (or be it, stuttering)
+        last = len(items) - 1
+        if isinstance(loop, bool) or not isinstance(loop, int) or not 0 <= loop <= last:
+            raise ITFError(f"{path}: 'loop' must be a state index from 0 to {last}, not {loop!r}")
+        if loop != last and normalise(state_itf(system, history[-1])) != strip(items[loop]):
+            raise ITFError(f"{path}: the last state is not state {loop}, where 'loop' says the cycle returns")
     violation, at = None, None
     for idx, st in enumerate(history):
         for p in invariants:

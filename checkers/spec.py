@@ -7,7 +7,11 @@
     protocol = "raft"
     symmetry = false                    # optional
     invariants = ["election_safety"]    # optional, default: the protocol's default set
-    mutant = "vote_twice"               # optional
+    mutant = "vote_twice"               # optional (or "./bugs.py:NAME", relative to this file)
+    deadlock = true                     # optional: a state with no enabled action is an error (default:
+                                        #   the protocol's: on, but off for etcdraft)
+    liveness = ["leader_elected"]       # optional: liveness properties, checked on the explored graph
+    fairness = ["wf:Timeout"]           # optional: their fairness assumptions (wf:A, sf:A, wf:A[*])
 
     [bounds]                            # the protocol's configuration fields (see `refmodel list`)
     servers = 2
@@ -15,11 +19,11 @@
     [limits]                            # optional: max_states, max_depth, time_limit (seconds)
 
     [expect]
-    verdict = "pass"                    # pass | violation | incomplete
+    verdict = "pass"                    # pass | violation | deadlock | incomplete
     distinct_states = 1760              # optional exact figures, compared when present
     generated_states = 13797
     tlc_depth = 28
-    invariant = "raft.election_safety"  # with verdict = "violation": which property fails
+    invariant = "raft.election_safety"  # with verdict = "violation": which property fails (or "deadlock")
     length = 16                         #   and the shortest counterexample's number of steps
 
 Every error names the file, the line (where it can be found) and the field.
@@ -35,8 +39,9 @@ from typing import Any
 
 from refmodel.model.core import ConfigError, is_reference
 
-VERDICTS = ("pass", "violation", "incomplete")
-_TOP = {"name", "description", "protocol", "symmetry", "invariants", "mutant", "bounds", "limits", "expect"}
+VERDICTS = ("pass", "violation", "deadlock", "incomplete")
+_TOP = {"name", "description", "protocol", "symmetry", "invariants", "mutant", "bounds", "limits", "expect",
+        "deadlock", "liveness", "fairness"}
 _LIMITS = {"max_states": int, "max_depth": int, "time_limit": (int, float)}
 _EXPECT = {"verdict": str, "distinct_states": int, "generated_states": int, "tlc_depth": int, "depth": int,
            "invariant": str, "length": int}
@@ -58,6 +63,9 @@ class Spec:
     mutant: str | None
     limits: dict[str, Any]
     expect: dict[str, Any] = field(default_factory=dict)
+    deadlock: bool | None = None  # None: the protocol's default
+    liveness: list[str] = field(default_factory=list)
+    fairness: list[str] = field(default_factory=list)
 
 
 def _line_of(text: str, key: str, section: str | None = None) -> int | None:
@@ -161,6 +169,33 @@ def load_spec(path: str | Path) -> Spec:
         except LookupError as exc:
             raise fail(str(exc.args[0]), "mutant") from None
 
+    deadlock = data.get("deadlock")
+    if deadlock is not None and not isinstance(deadlock, bool):
+        raise fail("must be true or false", "deadlock")
+    lists = {}
+    for key in ("liveness", "fairness"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise fail("must be a list of strings", key)
+        lists[key] = [_beside(path, x) for x in value]
+    if lists["liveness"]:
+        import refmodel.invariants as inv
+
+        try:
+            inv.resolve_liveness(proto.name, lists["liveness"])
+        except inv.UnknownProperty as exc:
+            raise fail(str(exc.args[0]), "liveness") from None
+    if lists["fairness"]:
+        from refmodel.checkers.liveness import Fairness
+
+        if not lists["liveness"]:
+            raise fail("fairness is an assumption of liveness properties: name one in 'liveness'", "fairness")
+        try:
+            for f in lists["fairness"]:
+                Fairness.parse(f, proto.build(config, None).action_names())
+        except ValueError as exc:
+            raise fail(str(exc), "fairness") from None
+
     limits = data.get("limits", {})
     if not isinstance(limits, dict):
         raise fail("must be a table", "limits")
@@ -180,7 +215,7 @@ def load_spec(path: str | Path) -> Spec:
             raise fail(f"must be {'a string' if _EXPECT[key] is str else 'an integer'}", key, "expect")
     if expect.get("verdict") not in VERDICTS:
         raise fail(f"must be one of {', '.join(VERDICTS)}", "verdict", "expect")
-    if ("invariant" in expect or "length" in expect) and expect["verdict"] != "violation":
+    if ("invariant" in expect or "length" in expect) and expect["verdict"] not in ("violation", "deadlock"):
         raise fail("only meaningful with verdict = \"violation\"", "invariant" if "invariant" in expect
                    else "length", "expect")
 
@@ -189,7 +224,7 @@ def load_spec(path: str | Path) -> Spec:
         raise fail("must be a string", "name")
     return Spec(path=path, name=name, description=str(data.get("description", "")), protocol=proto.name,
                 config=config, symmetry=symmetry, invariants=invariants, mutant=mutant, limits=limits,
-                expect=expect)
+                expect=expect, deadlock=deadlock, liveness=lists["liveness"], fairness=lists["fairness"])
 
 
 def discover(paths: list[str]) -> list[Path]:
@@ -225,11 +260,19 @@ def compare(spec: Spec, result: Any) -> list[str]:
         if key in exp and exp[key] != got:
             diffs.append(f"{key} {got}, expected {exp[key]}")
     v = result.violation
+    failed = [r for r in getattr(result, "liveness", []) or [] if not r.holds]
     if v is not None:
-        if "invariant" in exp:
-            want = exp["invariant"] if "." in exp["invariant"] else f"{spec.protocol}.{exp['invariant']}"
-            if v.invariant != want:
-                diffs.append(f"violated {v.invariant}, expected {want}")
-        if "length" in exp and v.length != exp["length"]:
-            diffs.append(f"counterexample of {v.length} steps, expected {exp['length']}")
+        name, length = v.invariant, v.length
+    elif failed:  # a liveness counterexample: its length is the prefix's steps plus the cycle's
+        name, length = failed[0].property, len(failed[0].prefix) - 1 + len(failed[0].cycle)
+    else:
+        return diffs
+    if "invariant" in exp:
+        want = exp["invariant"]
+        if "." not in want and want != "deadlock":
+            want = f"{spec.protocol}.{want}"
+        if name != want:
+            diffs.append(f"violated {name}, expected {want}")
+    if "length" in exp and length != exp["length"]:
+        diffs.append(f"counterexample of {length} steps, expected {exp['length']}")
     return diffs

@@ -218,3 +218,83 @@ def _by_name(protocol: str, name: str) -> Property:
             raise UnknownProperty(f"unknown invariant '{name}' (known for {protocol}: {known})")
         prop = _property_of(fn, qualified)
     return prop
+
+
+# ------------------------------------------------------------------------------------------- liveness
+
+
+@dataclass(frozen=True)
+class LivenessProperty:
+    """A registered liveness property over readable states: ``eventually`` P (``<>P``),
+    ``always_eventually`` P (``[]<>P``), or P ``leads_to`` Q (``P ~> Q``)."""
+
+    name: str
+    protocol: str | None
+    form: str  # "eventually", "always_eventually", "leads_to"
+    p: Callable[..., bool]
+    q: Callable[..., bool] | None
+    doc: str
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+LIVENESS: dict[str, LivenessProperty] = {}
+LIVENESS_FORMS = ("eventually", "always_eventually", "leads_to")
+
+
+def liveness(protocol: str | None = None, *, form: str = "eventually", to: Callable[..., bool] | None = None
+             ) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+    """Register ``P(cfg, s) -> bool`` as a liveness property: ``form="eventually"`` (every fair behaviour
+    reaches a P state), ``"always_eventually"`` (infinitely often), or ``"leads_to"`` with ``to=Q`` (every P
+    state is followed by a Q state).  The docstring states the property in one sentence."""
+    if form not in LIVENESS_FORMS:
+        raise ValueError(f"liveness form must be one of {', '.join(LIVENESS_FORMS)}, not {form!r}")
+    if (form == "leads_to") != (to is not None):
+        raise ValueError("a leads_to property names its target with to=Q (and only leads_to does)")
+
+    def register(fn: Callable[..., bool]) -> Callable[..., bool]:
+        doc = inspect.getdoc(fn) or ""
+        if not doc:
+            raise ValueError(f"{fn.__module__}.{fn.__name__}: a property needs a docstring stating it")
+        module = _module_name(fn)
+        prop = LivenessProperty(name=f"{module}.{fn.__name__}", protocol=protocol or module, form=form, p=fn, q=to,
+                                doc=doc)
+        LIVENESS[prop.name] = prop
+        fn.__refmodel_liveness__ = prop  # type: ignore[attr-defined]
+        return fn
+
+    return register
+
+
+def resolve_liveness(protocol: str, names: Iterable[str], base: str | None = None) -> list[LivenessProperty]:
+    """Liveness properties by name (qualified, short within ``protocol``, or ``PATH.py:NAME`` /
+    ``MODULE:NAME`` naming a function decorated with :func:`liveness`)."""
+    out: list[LivenessProperty] = []
+    for name in names:
+        name = name.strip()
+        if is_reference(name):
+            try:
+                fn, _ = load_reference(name, base)
+            except UnknownReference as exc:
+                raise UnknownProperty(f"liveness {exc}") from None
+            prop = getattr(fn, "__refmodel_liveness__", None)
+            if prop is None:
+                raise UnknownProperty(f"liveness '{name}' is not decorated with @liveness(...)")
+        else:
+            qualified = name if "." in name else f"{protocol}.{name}"
+            if qualified not in LIVENESS:
+                try:
+                    load(qualified.rsplit(".", 1)[0])
+                except UnknownProperty:
+                    pass
+            prop = LIVENESS.get(qualified)
+            if prop is None:
+                known = ", ".join(sorted(p.name for p in LIVENESS.values() if p.protocol == protocol)) or "none"
+                raise UnknownProperty(f"unknown liveness property '{name}' (known for {protocol}: {known})")
+        if prop.protocol not in (None, protocol):
+            raise UnknownProperty(f"liveness property '{prop.name}' is for {prop.protocol}, not {protocol}")
+        if prop not in out:
+            out.append(prop)
+    return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from refmodel.invariants import Fail, invariant
+from refmodel.invariants import Fail, invariant, liveness
 from refmodel.model.poa.config import PoaConfig
 from refmodel.model.poa.rules import DIFF_IN_TURN, DIFF_NO_TURN, is_checkpoint, passes_threshold, signer_limit
 from refmodel.model.poa.state import Chain, PoaState, make_identities
@@ -181,3 +181,46 @@ def no_fork_at_depth_k(cfg: PoaConfig, s: PoaState) -> bool | Fail:
                             f"({x[h].describe()} and {y[h].describe()}) with at least {cfg.fork_depth} "
                             f"block(s) on top in both chains", [ids[a], ids[b]])
     return True
+
+
+# ------------------------------------------------------------------------------ halts and liveness
+
+
+@functools.lru_cache(maxsize=16)
+def _model(cfg: PoaConfig):  # noqa: ANN202 - the readable model, to ask what is enabled
+    from refmodel.model.poa import build
+
+    return build(cfg)
+
+
+PROGRESS_ACTIONS = ("Seal", "Announce", "Receive")
+
+
+def _halted(cfg: PoaConfig, s: PoaState) -> bool:
+    online_signers = sum(1 for k in range(cfg.signers) if s.online[k])
+    if online_signers * 2 <= cfg.signers:
+        return False
+    return not any(lab.action in PROGRESS_ACTIONS for lab, _ in _model(cfg).next_states(s))
+
+
+@invariant("poa", default=False)
+def no_halt(cfg: PoaConfig, s: PoaState) -> bool | Fail:
+    """The chain never halts: whenever more than half of the genesis signers are online, some online node can
+    still seal, announce or adopt a chain (so the network can make progress without anyone coming back)."""
+    if not _halted(cfg, s):
+        return True
+    heads = sorted({c.head_text for k, c in enumerate(s.chains) if s.online[k]})
+    online = [n for k, n in enumerate(make_identities(cfg.signers, cfg.candidates, 0)) if s.online[k]]
+    return Fail(f"halt: {sum(s.online[:cfg.signers])} of {cfg.signers} signers online, none can seal, announce or "
+                f"adopt; heads held: {', '.join(heads)}", online)
+
+
+def _some_chain_at_max(cfg: PoaConfig, s: PoaState) -> bool:
+    return any(len(c.blocks) >= cfg.max_height for c in s.chains)
+
+
+@liveness("poa")
+def chain_grows(cfg: PoaConfig, s: PoaState) -> bool:
+    """Eventually some honest node's chain reaches the height bound: within the bound, the chain keeps
+    growing (checked with fairness of sealing, announcing and receiving)."""
+    return _some_chain_at_max(cfg, s)

@@ -6,7 +6,7 @@ itself records: server i has committed the entries ``log[i][1..commitIndex[i]]``
 
 from __future__ import annotations
 
-from refmodel.invariants import Fail, invariant, transition_property
+from refmodel.invariants import Fail, invariant, liveness, transition_property
 from refmodel.model.core import Sid
 from refmodel.model.raft.config import RaftConfig
 from refmodel.model.raft.state import LEADER, RaftState
@@ -172,3 +172,30 @@ def commit_index_monotonic(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
         if 0 < b.commitIndex < a.commitIndex:
             return Fail(f"{Sid(i)}'s commitIndex went from {a.commitIndex} down to {b.commitIndex}", [Sid(i)])
     return True
+
+
+# ------------------------------------------------------------------------------------------- liveness
+
+
+@liveness("raft")
+def leader_elected(cfg: RaftConfig, s: RaftState) -> bool:
+    """Eventually some server is Leader."""
+    return any(sv.state == LEADER for sv in s.servers)
+
+
+def _no_pending_request(cfg: RaftConfig, s: RaftState) -> bool:
+    """No Leader holds an uncommitted entry of its own term."""
+    return not _pending_request(cfg, s)
+
+
+def _pending_request(cfg: RaftConfig, s: RaftState) -> bool:
+    return any(sv.state == LEADER and len(sv.log) > sv.commitIndex and sv.log[-1].term == sv.currentTerm
+               for sv in s.servers)
+
+
+@liveness("raft", form="leads_to", to=_no_pending_request)
+def client_request_committed(cfg: RaftConfig, s: RaftState) -> bool:
+    """A client request a Leader accepted (an uncommitted entry of its term) is eventually committed, or that
+    server stops leading: P ~> Q with P = some Leader holds an uncommitted entry of its own term and Q = none
+    does."""
+    return _pending_request(cfg, s)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 #: protocol name -> the package that defines it (imported on first use)
-PROTOCOL_MODULES = {"raft": "refmodel.model.raft", "poa": "refmodel.model.poa", "etcdraft": "refmodel.model.etcdraft"}
+PROTOCOL_MODULES = {"raft": "refmodel.model.raft", "poa": "refmodel.model.poa", "etcdraft": "refmodel.model.etcdraft",
+                    # the model `refmodel trace validate --itf` traces step through (for `refmodel replay`)
+                    "etcdraft_trace": "refmodel.model.etcdraft.trace"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class ProtocolInfo:
     config_class: type  # a frozen dataclass whose fields are bounds (see model.core.bound)
     build: Callable[[Any, str | None], Any]  # (config, mutant name or None) -> TransitionSystem
     mutants: Mapping[str, str]  # mutant name -> one-line description
+    #: whether a state with no enabled action is an error by default (TLC's default: yes)
+    check_deadlock: bool = True
 
 
 class UnknownProtocol(LookupError):

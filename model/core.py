@@ -63,6 +63,25 @@ def fmt_value(v: Any) -> str:
     return str(v)
 
 
+def bag_add(m: Hashable, bag: frozenset) -> frozenset:
+    """A TLA+ bag (a frozenset of (element, count) pairs) with one more copy of ``m`` (Bags ``(+)``)."""
+    d = dict(bag)
+    d[m] = d.get(m, 0) + 1
+    return frozenset(d.items())
+
+
+def bag_remove(m: Hashable, bag: frozenset) -> frozenset:
+    """A TLA+ bag with one copy fewer of ``m`` (Bags ``(-)``): ``m`` leaves the domain at zero; a bag
+    without ``m`` is returned unchanged."""
+    d = dict(bag)
+    if m in d:
+        if d[m] <= 1:
+            del d[m]
+        else:
+            d[m] -= 1
+    return frozenset(d.items())
+
+
 class Record(dict):
     """A TLA+ record (field name -> value), as opposed to a function (a plain dict): ITF writes it as a JSON
     object rather than a ``#map``."""

@@ -225,3 +225,24 @@ def test_builtin_specs_are_shipped():
 def test_builtin_with_a_spec_argument_is_refused(capsys):
     code, _, err = run(capsys, "check", "--builtin", "specs/raft_mutant_vote_twice.toml")
     assert code == 2 and "--builtin" in err
+
+
+def test_python_api_validates_traces(tmp_path):
+    trace = ROOT.parent / "shared" / "reference" / "etcd" / "example.ndjson"
+    if not trace.exists():
+        pytest.skip("../shared reference data not present")
+    lines = trace.read_text().splitlines()[:400]
+    good = tmp_path / "good.ndjson"
+    good.write_text("\n".join(lines) + "\n")
+    assert refmodel.validate_trace(str(good)).verdict == "valid"
+    import json
+
+    rec = json.loads(lines[205])
+    rec["event"]["state"]["commit"] += 1
+    lines[205] = json.dumps(rec)
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text("\n".join(lines) + "\n")
+    r = refmodel.validate_trace(str(bad))
+    assert r.verdict == "invalid" and r.line == 206
+    with pytest.raises(refmodel.InputError, match="no trace validation for model 'poa'"):
+        refmodel.validate_trace(str(good), model="poa")

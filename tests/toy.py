@@ -12,8 +12,8 @@ class GraphSystem(TransitionSystem):
 
     protocol = "toy"
 
-    def __init__(self, edges: dict[Any, list[tuple[str, Any]]], init: list[Any], allowed=None) -> None:
-        self.edges, self.init, self.allowed = edges, init, allowed
+    def __init__(self, edges: dict[Any, list[tuple[str, Any]]], init: list[Any], allowed=None, actions=()) -> None:
+        self.edges, self.init, self.allowed, self.actions = edges, init, allowed, tuple(actions)
         self.config = None
 
     def init_states(self):
@@ -26,7 +26,7 @@ class GraphSystem(TransitionSystem):
         return self.allowed is None or s in self.allowed
 
     def action_names(self):
-        return sorted({name for out in self.edges.values() for name, _ in out} | {"none"})
+        return sorted({name for out in self.edges.values() for name, _ in out} | {"none"} | set(self.actions))
 
 
 class Tokens(NamedTuple):

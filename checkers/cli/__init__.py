@@ -41,6 +41,8 @@ commands:
   graph-stats <protocol> [options] | FILE
                               state-graph statistics (nodes, edges, SCCs, deadlocks, states per level)
   poa replay FILE             replay go-ethereum's Clique voting scenarios through the model's rules
+  trace validate FILE.ndjson --model etcdraft
+                              validate an implementation's recorded trace (etcd's format) against the model
   list [models|invariants|mutants]
                               what can be checked
   (each command has -h)
@@ -56,6 +58,7 @@ COMMANDS: dict[str, Any] = {
     "simulate": "refmodel.checkers.cli.simulate:cli_main",  # refmodel simulate raft|poa
     "replay": "refmodel.checkers.cli.replay:cli_main",  # refmodel replay FILE.itf.json
     "graph-stats": "refmodel.checkers.cli.graph_stats:cli_main",  # refmodel graph-stats raft ...
+    "trace": "refmodel.checkers.cli.trace:cli_main",  # refmodel trace validate FILE --model etcdraft
     "vectors": "refmodel.checkers.cli.vectors:cli_main",  # refmodel vectors raft|poa ... --out PATH
 }
 

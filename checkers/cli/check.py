@@ -25,21 +25,21 @@ from refmodel.checkers.cli.common import (
 
 
 def run_check(proto: Any, config: Any, *, invariants: list[str] | None, mutant: str | None, symmetry: bool,
-              limits: Any, graph: bool = False, progress: str = "off") -> tuple[Any, Any]:
-    """Build the model and properties, run the BFS checker; return the model and the result."""
-    from refmodel.checkers.bfs import check
+              limits: Any, graph: bool = False, progress: str = "off", deadlock: bool | None = None,
+              liveness: list[str] | None = None, fairness: list[str] | None = None,
+              base: str | None = None) -> tuple[Any, Any]:
+    """Build the model and properties, run the BFS checker (and liveness); return the model and the result."""
     from refmodel.model import UnknownMutant
 
     try:
         system = proto.build(config, mutant)
     except UnknownMutant as exc:
         raise InputError(str(exc.args[0])) from None
-    props = refmodel.properties(proto.name, invariants)
-    engine = system.engine()
-    if symmetry and not system.has_symmetry():
-        raise InputError(f"{proto.name} with this configuration has no symmetry to reduce by")
-    return system, check(engine, props, symmetry=symmetry, limits=limits, graph=graph,
-                         progress=_progress(progress), progress_every=PROGRESS_EVERY.get(progress, 1.0))
+    return system, refmodel.run_check(system, invariants=invariants, symmetry=symmetry,
+                                      max_states=limits.max_states, max_depth=limits.max_depth,
+                                      time_limit=limits.time_limit, graph=graph, progress=_progress(progress),
+                                      progress_every=PROGRESS_EVERY.get(progress, 1.0), deadlock=deadlock,
+                                      liveness=liveness or (), fairness=fairness or (), base=base)
 
 
 def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
@@ -63,7 +63,8 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
             raise InputError(f"{flag} file must end in {' or '.join(ends)}: {path}")
     system, result = run_check(proto, config, invariants=args.invariant, mutant=args.mutant,
                                symmetry=args.symmetry, limits=limits, graph=bool(args.graph or args.stats),
-                               progress=args.progress)
+                               progress=args.progress, deadlock=args.deadlock, liveness=args.liveness,
+                               fairness=args.fairness)
     if args.progress == "auto" and sys.stderr.isatty():
         sys.stderr.write("\r\x1b[K")
     write_outputs(system, result, graph=args.graph, itf=args.itf, html=args.html)
@@ -96,12 +97,17 @@ def write_outputs(system: Any, result: Any, *, graph: str | None = None, itf: st
 
         write_graph(result.graph, graph)
     if itf:
-        if result.violation is None:
+        lasso = next((r for r in result.liveness if not r.holds), None)
+        if result.violation is None and lasso is None:
             print(f"refmodel: note: no counterexample, so no ITF trace written to {itf}", file=sys.stderr)
-        else:
+        elif result.violation is not None:
             from refmodel.checkers.report.itf import write_violation
 
             write_violation(result, system, itf)
+        else:
+            from refmodel.checkers.report.itf import write_lasso
+
+            write_lasso(lasso, system, itf)
     if html:
         from refmodel.checkers.report.html import write_html
 
@@ -140,7 +146,8 @@ def cmd_check_specs(argv: Sequence[str]) -> int:
             print(f"[{n}/{len(specs)}] {spec.name} ...", file=sys.stderr, flush=True)
         limits = Limits(**spec.limits)
         _, result = run_check(protocol(spec.protocol), spec.config, invariants=spec.invariants,
-                              mutant=spec.mutant, symmetry=spec.symmetry, limits=limits)
+                              mutant=spec.mutant, symmetry=spec.symmetry, limits=limits, deadlock=spec.deadlock,
+                              liveness=spec.liveness, fairness=spec.fairness)
         diffs = compare(spec, result)
         all_ok &= not diffs
         if args.json:
@@ -149,7 +156,9 @@ def cmd_check_specs(argv: Sequence[str]) -> int:
             out.append({"spec": spec.name, "file": str(spec.path), "expected": spec.expect, "ok": not diffs,
                         "differences": diffs, "result": report.to_json(result)})
         else:
-            cex = f"{result.violation.invariant} in {result.violation.length}" if result.violation else ""
+            lasso = next((r for r in result.liveness if not r.holds), None)
+            cex = (f"{result.violation.invariant} in {result.violation.length}" if result.violation
+                   else f"{lasso.property} in {len(lasso.prefix) - 1}+{len(lasso.cycle)} (lasso)" if lasso else "")
             rows.append((spec.name, result.verdict, f"{result.distinct_states:,}", f"{result.generated_states:,}",
                          str(result.tlc_depth), cex, f"{result.elapsed_s:.2f}s",
                          "ok" if not diffs else "MISMATCH: " + "; ".join(diffs)))
@@ -183,6 +192,8 @@ def cmd_list(argv: Sequence[str]) -> int:
                             "reads": sorted(q.reads) if q.reads is not None else None,
                             "doc": " ".join(q.doc.split("\n\n")[0].split())} for q in inv.available(name)],
             "mutants": dict(proto.mutants),
+            "liveness": [{"name": q.name, "form": q.form, "doc": " ".join(q.doc.split("\n\n")[0].split())}
+                         for q in sorted(inv.LIVENESS.values(), key=lambda q: q.name) if q.protocol == name],
         }
     if args.json:
         print(json.dumps(data, indent=1))
@@ -198,6 +209,10 @@ def cmd_list(argv: Sequence[str]) -> int:
                 tag = "" if q["default"] else " [not default]"
                 kind = "" if q["kind"] == "state" else " (transition)"
                 print(f"    {q['name']}{kind}{tag}: {q['doc']}")
+        if args.what in ("invariants", "all") and d["liveness"]:
+            print(f"liveness of {name}:" if args.what != "all" else "  liveness:")
+            for q in d["liveness"]:
+                print(f"    {q['name']} ({q['form']}): {q['doc']}")
         if args.what in ("mutants", "all"):
             print(f"mutants of {name}:" if args.what != "all" else "  mutants:")
             for m, desc in d["mutants"].items():

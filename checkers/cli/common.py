@@ -14,7 +14,8 @@ from refmodel import InputError  # noqa: F401 - raised by every command, printed
 
 EXIT_PASS, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 PROGRESS_EVERY = {"auto": 0.5, "jsonl": 2.0}  # seconds between progress reports, per --progress mode
-VERDICT_EXIT = {"pass": EXIT_PASS, "violation": EXIT_VIOLATION, "incomplete": EXIT_INCOMPLETE}
+VERDICT_EXIT = {"pass": EXIT_PASS, "violation": EXIT_VIOLATION, "deadlock": EXIT_VIOLATION,
+                "incomplete": EXIT_INCOMPLETE}
 
 
 def _flag(name: str) -> str:
@@ -27,7 +28,16 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    "as TLC's SYMMETRY Permutations(Server))")
     p.add_argument("--invariant", action="append", metavar="NAME", default=None,
                    help="check this invariant or property (repeatable; default: the protocol's default set)")
-    p.add_argument("--mutant", metavar="NAME", help="run a named buggy variant (see `refmodel list mutants`)")
+    p.add_argument("--mutant", metavar="NAME", help="run a named buggy variant (see `refmodel list mutants`), or "
+                   "one of your own: PATH.py:NAME or MODULE:NAME")
+    p.add_argument("--deadlock", action=argparse.BooleanOptionalAction, default=None,
+                   help="a reachable state with no enabled action is an error (default: on, as in TLC, except "
+                        "for etcdraft, whose MCetcdraft.cfg turns it off)")
+    p.add_argument("--liveness", action="append", metavar="NAME", default=None,
+                   help="check a liveness property (<>P, []<>P, P ~> Q) on the explored graph (repeatable)")
+    p.add_argument("--fairness", action="append", metavar="wf:A|sf:A", default=None,
+                   help="assume weak (wf) or strong (sf) fairness of action A, or of each instance (wf:A[*]) "
+                        "(repeatable)")
     p.add_argument("--max-states", type=_nonneg_int, metavar="X", help="stop after X distinct states (incomplete)")
     p.add_argument("--max-depth", type=_nonneg_int, metavar="D", help="do not go beyond D steps (incomplete)")
     p.add_argument("--time-limit", type=_nonneg_float, metavar="S", help="stop after S seconds (incomplete)")

@@ -53,6 +53,10 @@ def to_json(result: Any) -> dict[str, Any]:
     if result.incomplete_reason:
         out["incomplete_reason"] = result.incomplete_reason
     out["coverage"] = coverage(result)
+    if getattr(result, "terminal", None):
+        out["terminal"] = result.terminal
+    if getattr(result, "liveness", None):
+        out["liveness"] = [liveness_json(r) for r in result.liveness]
     if result.violation is not None:
         v = result.violation
         out["violation"] = {
@@ -162,7 +166,59 @@ def text(result: Any, full: bool = False) -> str:
         f"{result.generated_per_s:,.0f} generated/s",
         f"invariants: {', '.join(result.invariants) or '(none)'}",
     ]
+    if getattr(result, "liveness", None):
+        lines.append("liveness: " + ", ".join(f"{r.property} ({'holds' if r.holds else 'VIOLATED'})"
+                                              for r in result.liveness)
+                     + (f" under {', '.join(result.liveness[0].fairness)}" if result.liveness[0].fairness
+                        else " (no fairness)"))
     lines.extend(coverage_text(result))
     if result.violation is not None:
         lines.append(counterexample_text(result, full))
+    for r in getattr(result, "liveness", []) or []:
+        if not r.holds:
+            lines.append(lasso_text(r, full))
+        lines.extend(f"warning: {r.property}: {w}" for w in r.warnings)
     return "\n".join(lines)
+
+
+FORM_TEXT = {"eventually": "<>P", "always_eventually": "[]<>P", "leads_to": "P ~> Q"}
+
+
+def liveness_json(r: Any) -> dict[str, Any]:
+    """One liveness result: the verdict and, when violated, the lasso (prefix, then the cycle)."""
+    def steps(xs: Any) -> list[dict[str, Any]]:
+        return [{"action": "Init" if st.action is None else str(st.action), "label": label_json(st.action),
+                 "state": st.state} for st in xs]
+
+    out: dict[str, Any] = {"property": r.property, "form": r.form, "description": r.doc, "fairness": r.fairness,
+                           "holds": r.holds, "elapsed_s": round(r.elapsed_s, 4), "warnings": r.warnings}
+    if not r.holds:
+        out.update(prefix=steps(r.prefix), cycle=steps(r.cycle), stutters=r.stutters,
+                   loop_index=len(r.prefix) - 1)
+    return out
+
+
+def lasso_text(r: Any, full: bool = False) -> str:
+    """A liveness counterexample: the prefix, then the cycle that repeats for ever (or stuttering)."""
+    fair = f" under {', '.join(r.fairness)}" if r.fairness else " without fairness"
+    out = [f"Counterexample to {r.property} ({FORM_TEXT.get(r.form, r.form)}){fair}: a prefix of "
+           f"{len(r.prefix) - 1} step{'s' * (len(r.prefix) != 2)}, then "
+           + ("stuttering for ever" if r.stutters else f"a cycle of {len(r.cycle)} step{'s' * (len(r.cycle) != 1)}"
+              " repeated for ever") + ":"]
+    prev = None
+    for n, st in enumerate(r.prefix):
+        out.append(f"  {n:>3}. {'Init' if st.action is None else st.action}")
+        if prev is None or full:
+            out.extend(f"         {var} = {_fmt(val)}" for var, val in st.state.items())
+        else:
+            out.extend(f"         {line}" for line in diff_states(prev, st.state) or ["(no variable changed)"])
+        prev = st.state
+    out.append(f"  --- cycle from state {len(r.prefix) - 1} ---" if r.cycle else
+               f"  --- state {len(r.prefix) - 1} stutters for ever ---")
+    for n, st in enumerate(r.cycle, len(r.prefix)):
+        out.append(f"  {n:>3}. {st.action}")
+        out.extend(f"         {line}" for line in diff_states(prev, st.state) or ["(no variable changed)"])
+        prev = st.state
+    out.append(f"Violated: {r.property}")
+    out.extend(f"  {line}" for line in (r.doc or "").splitlines())
+    return "\n".join(out)

@@ -19,11 +19,13 @@ from refmodel.checkers.report import coverage, diff_states, to_json
 
 
 def msc_data(result: Any, system: Any) -> dict[str, Any] | None:
-    """Lanes, rows and arrows of the counterexample's message-sequence chart (None without a violation)."""
+    """Lanes, rows and arrows of the counterexample's message-sequence chart (None without a violation); for a
+    liveness counterexample, the lasso's prefix and cycle, with ``loop`` the row the cycle returns to."""
     v = result.violation
-    if v is None:
+    lasso = next((r for r in getattr(result, "liveness", None) or [] if not r.holds), None)
+    if v is None and lasso is None:
         return None
-    steps = v.trace
+    steps = v.trace if v is not None else list(lasso.prefix) + list(lasso.cycle)
     lanes = list(system.msc_lanes(steps[0].raw)) if hasattr(system, "msc_lanes") else []
     rows, open_msgs, arrows = [], {}, []  # open_msgs: message key -> list of (row, from lane, text)
     for k, st in enumerate(steps):
@@ -48,7 +50,10 @@ def msc_data(result: Any, system: Any) -> dict[str, Any] | None:
     for key, pending in open_msgs.items():  # messages still in flight at the end
         for sent_row, src, text, dst in pending:
             arrows.append({"from": src, "to": dst, "sent": sent_row, "recv": None, "text": text, "dropped": False})
-    return {"lanes": lanes, "rows": rows, "arrows": arrows, "servers": v.servers}
+    out = {"lanes": lanes, "rows": rows, "arrows": arrows, "servers": v.servers if v is not None else []}
+    if v is None:
+        out.update(loop=len(lasso.prefix) - 1, stutters=lasso.stutters)
+    return out
 
 
 def render_html(result: Any, system: Any) -> str:
@@ -81,6 +86,8 @@ _CSS = """
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:16px 24px;color:#1d2330;background:#fff}
 h1{font-size:20px;margin:0 0 6px} h2{font-size:16px;margin:18px 0 8px}
 .badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;text-transform:uppercase}
+.cycle rect{fill:#fff3e0}.cycle path{fill:none;stroke:#ef6c00;stroke-width:1.5}.cycle text{fill:#ef6c00;font-size:12px}
+tr.cycle td{background:#fff3e0}
 .pass{background:#2e7d32}.violation{background:#c62828}.incomplete{background:#ef6c00}
 table{border-collapse:collapse} td,th{padding:3px 8px;border-bottom:1px solid #e3e6ec;text-align:left;vertical-align:top}
 th{background:#f4f6f9;font-weight:600}
@@ -140,8 +147,13 @@ for (const [p, ante] of Object.entries(cov.vacuous_properties))
   covHtml += `<p class="warn">${esc(p)} held vacuously: its antecedent (${esc(ante)}) never held.</p>`;
 document.getElementById('coverage').innerHTML = covHtml;
 
-if (!R.violation || !M) return;
-const V = R.violation;
+const L = (R.liveness || []).find(l => !l.holds);
+if ((!R.violation && !L) || !M) return;
+const V = R.violation || {invariant: L.property, length: L.prefix.length - 1 + L.cycle.length,
+  description: L.description, servers: [],
+  why: L.stutters ? `a prefix of ${M.loop} steps, then state ${M.loop} stutters for ever`
+                  : `a prefix of ${M.loop} steps, then steps ${M.loop + 1} to ${M.rows.length - 1} repeat for ever (back to state ${M.loop})`};
+const LOOP = M.loop === undefined ? null : M.loop;
 const ROW = 46, TOP = 44, LANEW = 150, LEFT = 30;
 const lanes = M.lanes, nrows = M.rows.length;
 const W = LEFT * 2 + Math.max(1, lanes.length) * LANEW, H = TOP + nrows * ROW + 10;
@@ -153,6 +165,12 @@ svg.innerHTML = `<defs><marker id="ah" viewBox="0 0 10 10" refX="9" refY="5" mar
   `<marker id="ahx" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="9" markerHeight="9"><path d="M1,1L9,9M9,1L1,9" stroke="#c62828" stroke-width="2"/></marker></defs>`;
 let g = '';
 for (let r = 0; r < nrows; r++) g += `<line class="rowline" x1="0" x2="${W}" y1="${TOP + r * ROW}" y2="${TOP + r * ROW}"/>`;
+if (LOOP !== null) {  // the lasso's cycle: a band from the state it returns to, and the way back
+  const y0 = TOP + LOOP * ROW, y1 = TOP + nrows * ROW;
+  g += `<g class="cycle"><rect x="0" y="${y0}" width="${W}" height="${y1 - y0}"/>` +
+       `<path d="M${W - 8},${y1 - ROW / 2} C${W + 4},${y1 - ROW / 2} ${W + 4},${y0 + ROW / 2} ${W - 8},${y0 + ROW / 2}" marker-end="url(#ah)"/>` +
+       `<text x="${W - 12}" y="${y0 + 14}" text-anchor="end">${M.stutters ? 'stutters for ever' : 'cycle: back to state ' + LOOP}</text></g>`;
+}
 for (const l of lanes) {
   const inv = M.servers.includes(l) ? ' involved' : '';
   g += `<g class="lane${inv}" data-lane="${esc(l)}"><text class="lane-head" x="${x(l)}" y="20" text-anchor="middle">${esc(l)}</text>` +
@@ -195,11 +213,12 @@ for (const row of M.rows) {
     return i >= 0 ? `<span class="chg">${esc(c.slice(0, i))} -&gt; <span class="new">${esc(c.slice(i + 4))}</span></span>`
                   : `<span class="chg">${esc(c)}</span>`;
   }).join('') || (row.step === 0 ? '<span class="chg">initial state</span>' : '<span class="chg">(no variable changed)</span>');
-  t += `<tr class="step" data-step="${row.step}"><td>${row.step}</td><td>${esc(row.action)}</td><td>${ch}</td></tr>`;
+  const cyc = LOOP !== null && row.step > LOOP ? ' cycle' : '';
+  t += `<tr class="step${cyc}" data-step="${row.step}"><td>${row.step}</td><td>${esc(row.action)}</td><td>${ch}</td></tr>`;
 }
 t += '</table>';
 const cex = document.getElementById('cex');
-cex.innerHTML = `<h2>Counterexample to ${esc(V.invariant)}: ${V.length} steps</h2>` +
+cex.innerHTML = `<h2>Counterexample to ${esc(V.invariant)}: ${V.length} steps${LOOP !== null ? ' (a lasso)' : ''}</h2>` +
   `<div class="why"><b>${esc(V.description.split('\n\n')[0].replace(/\n/g, ' '))}</b>` + (V.why ? `<br>${esc(V.why)}` : '') +
   (V.servers.length ? `<br>servers involved: ${esc(V.servers.join(', '))}` : '') + `</div>` +
   `<div class="cexwrap"><div class="msc"></div><div class="steps">${t}</div></div>`;

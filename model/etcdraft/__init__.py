@@ -20,4 +20,5 @@ PROTOCOL = ProtocolInfo(
     config_class=EtcdRaftConfig,
     build=build,
     mutants={name: m.description for name, m in MUTANTS.items()},
+    check_deadlock=False,  # MCetcdraft.cfg: CHECK_DEADLOCK FALSE
 )

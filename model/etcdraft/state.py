@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from refmodel.model.core import Permutation, Record
+from refmodel.model.core import Permutation, Record, bag_add, bag_remove
 
 # Server states, entry types, message types and Nil, as MCetcdraft.cfg sets them.
 FOLLOWER, CANDIDATE, LEADER = "Follower", "Candidate", "Leader"
@@ -246,20 +246,12 @@ def bag_cardinality(bag: Bag) -> int:
 
 def with_message(m: Message, bag: Bag) -> Bag:
     """etcdraft WithMessage: one more copy of m."""
-    d = dict(bag)
-    d[m] = d.get(m, 0) + 1
-    return frozenset(d.items())
+    return bag_add(m, bag)
 
 
 def without_message(m: Message, bag: Bag) -> Bag:
     """etcdraft WithoutMessage (Bags (-)): one copy fewer of m; gone at zero; absent: unchanged."""
-    d = dict(bag)
-    if m in d:
-        if d[m] <= 1:
-            del d[m]
-        else:
-            d[m] -= 1
-    return frozenset(d.items())
+    return bag_remove(m, bag)
 
 
 def pending_from(bag: Bag, i: int) -> Bag:

@@ -67,6 +67,11 @@ from refmodel.model.poa.state import FIELDS, Chain, Node, PoaState, make_identit
 ACTION_NAMES = ("Seal", "Announce", "Receive", "GoOffline", "GoOnline", "Drop", "IntruderSeal")
 
 
+def _sealed_on(chain: Chain) -> tuple:
+    """The signers of the snapshot the chain's head block was sealed on (EIP-3436's rule 3 reads them)."""
+    return chain.snapshots[-2].signers if len(chain.snapshots) >= 2 else ()
+
+
 def vote_name(v: Vote | None) -> str:
     """A vote as a label parameter: ``+c1`` (add), ``-s2`` (drop) or ``none``."""
     return "none" if v is None else v.describe()
@@ -164,14 +169,16 @@ class Poa(TransitionSystem):
     def receive(self, local: Chain, announced: Chain) -> tuple[Chain, bool, str | None]:
         """Receive: validate the announced chain (its valid prefix is imported, as InsertChain imports up to
         the first bad block) and decide by fork choice whether it becomes the head: higher total
-        difficulty, then the lower number, then a coin (so on a full tie adopting is possible).  Returns the
+        difficulty, then by the configured rule (``fork_choice``; go-ethereum's: the lower number, then a
+        coin, so on a full tie adopting is possible).  Returns the
         imported chain, whether it may be adopted, and the rejected block's error, if any.  Keeping the
         current chain changes nothing, so it is not a step of its own."""
         imported, bad, err = self.import_chain(announced)
         key = (local, imported)
         adopt = self._receive.get(key)
         if adopt is None:
-            adopt = not local.extends(imported) and True in fork_choice(local.blocks, imported.blocks)
+            adopt = not local.extends(imported) and True in fork_choice(
+                local.blocks, imported.blocks, self.config.fork_choice, _sealed_on(local), _sealed_on(imported))
             self._receive[key] = adopt
         return imported, adopt, None if err is None else f"{err} at #{bad}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from refmodel.model.core import bound, validate_config
-from refmodel.model.poa.rules import THRESHOLDS
+from refmodel.model.poa.rules import FORK_CHOICE_RULES, THRESHOLDS
 
 PROPOSER_RULES = ("clique", "round_robin")
 VOTE_MODES = ("any", "add_candidates", "none")
@@ -31,6 +31,10 @@ class PoaConfig:
     loss: bool = bound(False, "fault: announcements can be lost (Drop)")
     offline: bool = bound(False, "fault: nodes can go offline and come back (GoOffline, GoOnline)")
     max_offline: int = bound(1, "with --offline: at most this many nodes offline at once", minimum=1)
+    fork_choice: str = bound("geth", "how a node chooses between an announced chain and its own, on equal total "
+                             "difficulty: geth (lower number, then a coin), first_observed (keep its own), "
+                             "geth_shorter_first (lower number, then keep its own), eip3436 (lower number, then "
+                             "the sealer most recently in turn, then the lower hash)", choices=FORK_CHOICE_RULES)
     fork_depth: int = bound(1, "k of poa.no_fork_at_depth_k: blocks at least k deep must agree", minimum=1)
 
     def __post_init__(self) -> None:

@@ -331,13 +331,51 @@ def total_difficulty(blocks: Any) -> int:
     return sum(b.difficulty for b in blocks)
 
 
-def fork_choice(local: Any, external: Any) -> tuple[bool, ...]:
-    """Whether a node whose head chain is ``local`` switches to ``external``: higher total difficulty wins;
-    on a tie the lower block number wins; on a full tie go-ethereum flips a coin, so both answers are
-    possible (core/forkchoice.go ReorgNeeded).  Returns the possible answers."""
+def block_key(b: Block) -> tuple:
+    """A sort key for blocks (a vote may be None, which does not compare with a vote)."""
+    vote = (0,) if b.vote is None else (1, b.vote.target, b.vote.authorize)
+    return (b.number, b.sealer, vote, b.difficulty, b.checkpoint or ())
+
+
+#: the fork-choice rules a node may follow when a chain is announced (``--fork-choice``)
+FORK_CHOICE_RULES = ("geth", "first_observed", "geth_shorter_first", "eip3436")
+
+
+def fork_choice(local: Any, external: Any, rule: str = "geth", local_signers: tuple = (),
+                external_signers: tuple = ()) -> tuple[bool, ...]:
+    """Whether a node whose head chain is ``local`` switches to ``external`` (block tuples), by ``rule``;
+    returns the possible answers.  Every rule first prefers the higher total difficulty; on a tie:
+
+    * ``geth``: the lower block number, then a coin, so both answers are possible (core/forkchoice.go
+      ReorgNeeded);
+    * ``first_observed``: keep the current head (Besu, Nethermind and OpenEthereum on Goerli in 2021);
+    * ``geth_shorter_first``: the lower block number, then keep the current head;
+    * ``eip3436``: EIP-3436's rules 2 to 4: the lower block number, then the head whose sealer was in turn
+      most recently, i.e. the lower ``(number - index) % count`` with ``index`` the sealer's position in the
+      sorted signers of the snapshot it sealed on (``*_signers``) and ``count`` their number, then the lower
+      hash.  The model has no hashes: its stand-in is the order of the chains' block descriptions
+      (``block_key``), which every node computes alike, as it would a hash.
+    """
     td_l, td_e = total_difficulty(local), total_difficulty(external)
     if td_e != td_l:
         return (td_e > td_l,)
+    if rule == "first_observed":
+        return (False,)
     if len(external) != len(local):
         return (len(external) < len(local),)
-    return (True, False)
+    if rule == "geth":
+        return (True, False)
+    if rule == "geth_shorter_first" or not local or not external:
+        return (False,)
+    turn_l = _since_in_turn(local[-1], local_signers)
+    turn_e = _since_in_turn(external[-1], external_signers)
+    if turn_l != turn_e:
+        return (turn_e < turn_l,)
+    return (tuple(map(block_key, external)) < tuple(map(block_key, local)),)
+
+
+def _since_in_turn(block: Any, signers: tuple) -> int:
+    """EIP-3436 rule 3: how many blocks ago the sealer of ``block`` was last in turn (0: in turn now)."""
+    if not signers or block.sealer not in signers:
+        return len(signers)
+    return (block.number - signers.index(block.sealer)) % len(signers)

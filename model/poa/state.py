@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from refmodel.model.core import Sid
-from refmodel.model.poa.rules import Block, Snapshot, total_difficulty
+from refmodel.model.poa.rules import Block, Snapshot, block_key, total_difficulty  # noqa: F401 - block_key: re-exported
 
 
 class Node(Sid):
@@ -99,12 +99,6 @@ class Chain:
 
     def describe(self) -> str:
         return "<<" + ", ".join(b.describe() for b in self.blocks) + ">>"
-
-
-def block_key(b: Block) -> tuple:
-    """A sort key for blocks (a vote may be None, which does not compare with a vote)."""
-    vote = (0,) if b.vote is None else (1, b.vote.target, b.vote.authorize)
-    return (b.number, b.sealer, vote, b.difficulty, b.checkpoint or ())
 
 
 def network_items(network: frozenset[Chain]) -> list[Chain]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from refmodel.model.core import Permutation, Record, Sid
+from refmodel.model.core import Permutation, Record, Sid, bag_add, bag_remove
 
 # Server states (raft.tla CONSTANTS Follower, Candidate, Leader) and the reserved value Nil.
 FOLLOWER, CANDIDATE, LEADER = "Follower", "Candidate", "Leader"
@@ -154,20 +154,12 @@ def bag_items(bag: Bag) -> list[tuple[Message, int]]:
 
 def with_message(m: Message, bag: Bag) -> Bag:
     """raft.tla WithMessage: one more copy of m."""
-    d = dict(bag)
-    d[m] = d.get(m, 0) + 1
-    return frozenset(d.items())
+    return bag_add(m, bag)
 
 
 def without_message(m: Message, bag: Bag) -> Bag:
     """raft.tla WithoutMessage: one copy fewer of m (removed from the domain at zero; absent: unchanged)."""
-    d = dict(bag)
-    if m in d:
-        if d[m] <= 1:
-            del d[m]
-        else:
-            d[m] -= 1
-    return frozenset(d.items())
+    return bag_remove(m, bag)
 
 
 # ------------------------------------------------------------------------------------- history records
