@@ -261,9 +261,9 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
     module docstring.
 
     ``final_outcome_only``: the format shows only a vector's final outcome (go-ethereum's table: the final
-    signers, or the error of the last block), so a step into a terminal state (a rejected block) hides what
-    the steps before it did: such a step is taken only by a trace of its own, and only its own items count
-    as covered by that trace."""
+    signers, or the error of the last block), so a step into a state the model calls a rejection
+    (``system.is_rejection(state)``, a rejected block) hides what the steps before it did: such a step is
+    taken only by a trace of its own, and only its own items count as covered by that trace."""
     if cover not in COVERS:
         raise VectorError(f"--cover must be one of {', '.join(COVERS)}, not {cover!r}")
     if check_result.graph is None or check_result.graph_states is None:
@@ -300,7 +300,7 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
         vectors, beyond = _greedy(ex, edge_items, n_items, reach, seed, max_steps,
                                   name if cover != "edges" else None, progress, final_outcome_only)
     covered_mask = [False] * n_items
-    terminal = [not ex.out[u] for u in range(ex.n)]
+    terminal = _rejections(ex, final_outcome_only)
     for v in vectors:  # recount from the vectors themselves, not from the construction's bookkeeping
         ends_rejected = final_outcome_only and terminal[v.nodes[-1]]
         for k, a in enumerate(v.aids):
@@ -345,6 +345,16 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
         explored=ex)
 
 
+def _rejections(ex: Explored, final_outcome_only: bool) -> list[bool]:
+    """Per node: a state that hides the steps before it (only when the format shows final outcomes only)."""
+    if not final_outcome_only:
+        return [False] * ex.n
+    is_rejection = getattr(ex.engine.system, "is_rejection", None)
+    if is_rejection is None:
+        return [False] * ex.n
+    return [bool(is_rejection(ex.raw(u))) for u in range(ex.n)]
+
+
 def _digraph_edges(ex: Explored) -> int:
     return len({(u, v) for u, v in zip(ex.src, ex.dst)})
 
@@ -361,7 +371,7 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
             progress: Callable[[str, int, int], None] | None,
             final_outcome_only: bool = False) -> tuple[list[Vector], list[int]]:
     n, src, dst = ex.n, ex.src, ex.dst
-    terminal = [not ex.out[u] for u in range(n)]
+    terminal = _rejections(ex, final_outcome_only)
     out = [list(es) for es in ex.out]
     if seed:
         rng = random.Random(seed)
@@ -413,7 +423,7 @@ def _greedy(ex: Explored, edge_items: list[tuple[int, ...]], n_items: int, reach
         covers.append(new)
 
     def open_end(u: int) -> bool:
-        """Whether ``u`` has an uncovered step that does not end the trace in a terminal state."""
+        """Whether ``u`` has an uncovered step that does not end the trace in a rejection."""
         return any(live[e] and not terminal[dst[e]] for e in out[u])
 
     def nearest(starts: Sequence[int], budget: int | None, within: int = -1, keep_open: bool = False) -> int:

@@ -147,6 +147,10 @@ class CliqueChain(TransitionSystem):
     def branches(self, label: Label) -> tuple[str, ...]:
         return label.param("branches")
 
+    def is_rejection(self, s: Any) -> bool:
+        """A rejected block: go-ethereum's table then shows the error alone, nothing of the blocks before."""
+        return isinstance(s, Rejected)
+
     def branch_universe(self) -> tuple[str, ...]:
         return BRANCHES
 
