@@ -99,10 +99,10 @@ def check(protocol: str, *, invariants: Sequence[str] | None = None, mutant: str
     ``violation`` (the shortest counterexample), ``liveness`` (one result per liveness property, with a lasso
     when violated) and, with ``graph=True``, the state graph as a networkx ``DiGraph``.
 
-    ``deadlock``: whether a state with no enabled action is an error (default: the protocol's, TLC's default
-    of checking for all but etcdraft, whose MCetcdraft.cfg turns it off).  ``liveness``: names of liveness
-    properties (``<>P``, ``[]<>P``, ``P ~> Q``), checked under the ``fairness`` assumptions (``wf:Action``,
-    ``sf:Action``, ``wf:Action[*]`` per instance)."""
+    ``deadlock``: whether a state with no enabled action is an error (default: the protocol's: on for poa, as
+    TLC; off for raft, where Restart is always enabled, and for etcdraft, as MCetcdraft.cfg says).
+    ``liveness``: names of liveness properties (``<>P``, ``[]<>P``, ``P ~> Q``), checked under the ``fairness``
+    assumptions (``wf:Action``, ``sf:Action``, ``wf:Action[*]`` per instance)."""
     system = build(protocol, mutant=mutant, **bounds)
     return run_check(system, invariants=invariants, symmetry=symmetry, max_states=max_states, max_depth=max_depth,
                      time_limit=time_limit, graph=graph, progress=progress, progress_every=progress_every,

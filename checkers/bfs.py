@@ -255,7 +255,7 @@ def check(engine: Engine, properties: Sequence[Property] = (), *, symmetry: bool
     ``graph``: also build the state graph (``"labelled"``: a MultiDiGraph with one edge per action instance).
     ``deadlock``: a reachable state with no enabled action at all is a violation (verdict ``deadlock``, with a
     shortest path to it), as TLC checks by default; states whose every successor lies outside the bounds,
-    and states where only fault actions are enabled, are counted (``terminal``) but are not deadlocks.
+    and states where only fault actions are enabled, are then counted (``terminal``) but are not deadlocks.
     ``transitions``: keep every transition (for liveness checking: :mod:`refmodel.checkers.liveness`)."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the exploration creates no reference cycles; collections would only cost time
@@ -290,7 +290,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     edges: list[tuple[int, int, int]] = []  # (from, aid, to), graph mode only
     t_off, t_aid, t_dst = array("q", [0]), array("q"), array("q")  # transitions mode: compressed rows
     fault_ids = {k for k, name in enumerate(names) if name in getattr(system, "fault_actions", ())}
-    terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0}
+    # states with no enabled action; with deadlock checking, also those cut by the bounds or left to faults
+    terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0} if deadlock else {"deadlock": 0}
     levels: list[int] = []
     generated = 0
     verdict, reason, found = "pass", None, None
@@ -332,7 +333,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                     terminal["deadlock"] += 1
                     if deadlock:
                         raise _Found(DEADLOCK, p)
-                else:  # (plain loops: no generator per state on the hot path)
+                elif deadlock:  # tell apart what is not a deadlock (plain loops: no generator per state)
                     for _, t in succ:
                         if t is not None:
                             break

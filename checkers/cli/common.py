@@ -31,8 +31,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mutant", metavar="NAME", help="run a named buggy variant (see `refmodel list mutants`), or "
                    "one of your own: PATH.py:NAME or MODULE:NAME")
     p.add_argument("--deadlock", action=argparse.BooleanOptionalAction, default=None,
-                   help="a reachable state with no enabled action is an error (default: on, as in TLC, except "
-                        "for etcdraft, whose MCetcdraft.cfg turns it off)")
+                   help="a reachable state with no enabled action is an error (default: on for poa, as in TLC; "
+                        "off for raft, where Restart is always enabled, and for etcdraft, as MCetcdraft.cfg says)")
     p.add_argument("--liveness", action="append", metavar="NAME", default=None,
                    help="check a liveness property (<>P, []<>P, P ~> Q) on the explored graph (repeatable)")
     p.add_argument("--fairness", action="append", metavar="wf:A|sf:A", default=None,

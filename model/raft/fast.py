@@ -97,7 +97,8 @@ class FastRaftEngine(Engine):
         self._rest_perm: dict[Permutation, dict[int, int]] = {}
         self._sig: dict[int, tuple] = {}  # server component -> its permutation-invariant signature
         self._fixed: dict[int, bool] = {}  # server component -> whether every renaming leaves it as it is
-        self._small_perms: list[Permutation] = []  # small clusters: every permutation, made on first use
+        #: small clusters: every permutation with its two memos, made on first use
+        self._small_perms: list[tuple[Permutation, dict[int, int], dict[int, int]]] = []
         self._rest_sig: dict[int, tuple[tuple, ...]] = {}  # bag/elections/allLogs part -> per-server signatures
         self._canon_memo: dict[int, int] = {}  # large clusters: state -> its canonical form
         self._pair_msgs: dict[int, dict[tuple[int, int], tuple]] = {}  # bag -> (source, dest) -> its messages
@@ -565,21 +566,21 @@ class FastRaftEngine(Engine):
         ``SMALL_CLUSTER``! of them, made on first use), and the permutations reaching it (with their memo of
         permuted bag/elections/allLogs parts)."""
         if not self._small_perms:
-            self._small_perms = all_permutations(self.n)
-            for p in self._small_perms:
-                self._srv_perm[p], self._rest_perm[p] = {}, {}
+            self._small_perms = [(p, {}, {}) for p in all_permutations(self.n)]
+            for p, srv_memo, rest_memo in self._small_perms:
+                self._srv_perm[p], self._rest_perm[p] = srv_memo, rest_memo
         comps = [(sb >> (W * i)) & MASK for i in range(self.n)]
         images = []
-        for p in self._small_perms:
-            memo = self._srv_perm[p]
+        srv_id, objs = self._srv_id, self.srv.objs
+        for p, memo, _ in self._small_perms:
             bits = 0
             for k, c in enumerate(comps):
                 pc = memo.get(c)
                 if pc is None:
-                    pc = memo[c] = self._srv_id(self.srv.objs[c].permute(p))
+                    pc = memo[c] = srv_id(objs[c].permute(p))
                 bits |= pc << (W * p[k])
             images.append(bits)
         best = min(images)
-        res = self._srv_canon[sb] = (best, tuple((p, self._rest_perm[p]) for p, x in zip(self._small_perms, images)
-                                                 if x == best))
+        res = self._srv_canon[sb] = (best, tuple((p, rest_memo) for (p, _, rest_memo), x
+                                                 in zip(self._small_perms, images) if x == best))
         return res
