@@ -11,7 +11,9 @@ import argparse
 import json
 import sys
 
-from refmodel.checkers.cli import EXIT_USAGE, _flag, _nonneg_int, number_arg
+import refmodel
+
+from refmodel.checkers.cli import EXIT_USAGE, _nonneg_int, number_arg
 from refmodel.checkers.report.smt import dumps, text
 from refmodel.checkers.smt import SymbolicModel, UsageError, bmc, prove, quorum_lemmas, resolve
 
@@ -21,29 +23,14 @@ VERDICT_EXIT = {"proved": EXIT_PROVED, "counterexample": EXIT_COUNTEREXAMPLE, "u
 
 
 def symbolic_model(protocol: str, args: argparse.Namespace) -> SymbolicModel:
-    """The symbolic model named on the command line."""
-    from refmodel.model.core import ConfigError
-
+    """The symbolic model named on the command line (built by :func:`refmodel.symbolic_model`)."""
     try:
-        if protocol == "raft":
-            from refmodel.model.raft.symbolic import RaftSymbolic
-            from refmodel.model.raft.abstract import AbstractRaftConfig
-
-            cfg = AbstractRaftConfig(servers=args.servers, max_log=args.max_log, values=args.values or 1,
-                                     max_term=args.max_term)
-            return RaftSymbolic(cfg, args.mutant, values=args.values)
-        from refmodel.model.poa.symbolic import CliqueSymbolic
-        from refmodel.model.poa.abstract import AbstractCliqueConfig
-
-        cfg = AbstractCliqueConfig(signers=args.servers, candidates=args.candidates, epoch=args.epoch,
-                                   threshold=args.threshold, proposer_rule=args.proposer_rule,
-                                   max_height=args.max_height)
-        return CliqueSymbolic(cfg, args.mutant)
-    except ConfigError as exc:
-        name, _, rest = str(exc).partition(" ")
-        raise UsageError(f"{_flag(name)} {rest}") from None
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+        return refmodel.symbolic_model(protocol, servers=args.servers, mutant=args.mutant, max_log=args.max_log,
+                                       values=args.values, max_term=args.max_term, candidates=args.candidates,
+                                       epoch=args.epoch, threshold=args.threshold,
+                                       proposer_rule=args.proposer_rule, max_height=args.max_height)
+    except refmodel.InputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 _positive = number_arg(int, 1)
