@@ -179,6 +179,12 @@ class TransitionSystem(ABC):
         """The encoded transition system the checkers drive; by default the explicit one."""
         return ExplicitEngine(self)
 
+    def portable_engine(self) -> Engine:
+        """An engine whose encoded states and canonical keys mean the same in every process (see
+        :class:`Engine`, *portable engines*), for searches split over processes or machines and for
+        checkpoints; by default the explicit one over readable states."""
+        return PortableExplicitEngine(self)
+
     def branches(self, label: Label) -> tuple[str, ...]:
         """The branches of the rules a step with this label takes, for branch coverage (``refmodel vectors
         --cover branches``): by default the action's name, refined by its ``case`` parameter when it has one
@@ -202,7 +208,17 @@ class Engine(ABC):
     Encoded states are hashable.  An action id (``aid``) is an int; ``aid % len(action_names)`` is the index
     of its action's name, and :meth:`label` recovers the full label.  Labels and readable states are built
     only on request (counterexamples, graphs), never in the inner loop.
+
+    *Portable engines* (``TransitionSystem.portable_engine()``, ``portable = True``) encode states so that
+    an encoded state and its canonical key mean the same in every process: component ids are content
+    hashes (:class:`HashInterner`) rather than serial numbers.  A state can then move between the workers
+    of a partitioned search, or into a checkpoint, as it is; only the values of the components behind the
+    ids travel separately (:meth:`export_components` / :meth:`import_components`), once each.  Action ids
+    stay private to an engine.
     """
+
+    #: whether encoded states and canonical keys are process-independent (see above)
+    portable: bool = False
 
     system: TransitionSystem
     action_names: Sequence[str]
@@ -236,6 +252,30 @@ class Engine(ABC):
     def stats(self) -> dict[str, int]:
         """Engine-internal figures (e.g. interned components), for reports."""
         return {}
+
+    def export_components(self) -> Any:
+        """Portable engines: the values of the components interned since the last call (picklable), which
+        another engine of the same model needs to decode or expand states that name them."""
+        return None
+
+    def import_components(self, payload: Any) -> None:
+        """Portable engines: make the components of an :meth:`export_components` payload known here."""
+
+    def route_hash(self, key: Hashable) -> int:
+        """A hash of a canonical key that is the same in every process (portable engines), for choosing the
+        worker that owns a state."""
+        if isinstance(key, int):
+            return hash(key)  # ints hash alike in every process (only str and bytes hashes are salted)
+        return stable_hash(key)
+
+    def labels(self) -> list[Label]:
+        """Every label given an action id so far, in order (a checkpoint keeps them so that action ids
+        survive a restart)."""
+        return []
+
+    def restore_labels(self, labels: Sequence[Label]) -> None:
+        """Give ``labels`` the action ids they had in the engine :meth:`labels` came from (a fresh engine)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot restore labels")
 
 
 class UndeclaredRead(RuntimeError):
@@ -318,6 +358,16 @@ class LabelTable:
     def label(self, aid: int) -> Label:
         return self._labels[aid // len(self.names)]
 
+    def all_labels(self) -> list[Label]:
+        return list(self._labels)
+
+    def restore(self, labels: Sequence[Label]) -> None:
+        """Intern ``labels`` in this order (into an empty table), so that they get the same ids again."""
+        if self._labels and list(self._labels[: len(labels)]) != list(labels):
+            raise ValueError("the label table already holds other labels")
+        for lab in labels[len(self._labels):]:
+            self.aid(lab)
+
 
 class Interner:
     """Maps hashable objects to dense ints 0, 1, 2 ... and back (``objs[id]``)."""
@@ -337,6 +387,108 @@ class Interner:
 
     def __len__(self) -> int:
         return len(self.objs)
+
+
+class HashCollision(RuntimeError):
+    """Two different component values have the same 64-bit content hash (astronomically unlikely; the
+    message names both, so that it can be reported)."""
+
+
+def _stable_parts(v: Any, out: list[bytes]) -> None:
+    """Append a serialisation of ``v`` to ``out`` that is the same in every process: sets and dicts in
+    sorted order of their members' serialisations (not in hash order, which varies with PYTHONHASHSEED)."""
+    t = type(v)
+    if v is None or t is bool:
+        out.append(b"N" if v is None else (b"T" if v else b"F"))
+    elif isinstance(v, int):
+        out.append(b"i%s:%d;" % (t.__name__.encode(), v))
+    elif isinstance(v, str):
+        b = v.encode("utf-8", "surrogatepass")
+        out.append(b"s%s:%d:" % (t.__name__.encode(), len(b)))
+        out.append(b)
+    elif isinstance(v, (frozenset, set)):
+        out.append(b"S%s(" % t.__name__.encode())
+        out.extend(sorted(stable_bytes(x) for x in v))
+        out.append(b")")
+    elif isinstance(v, dict):
+        out.append(b"D%s(" % t.__name__.encode())
+        out.extend(sorted(stable_bytes(k) + b"=" + stable_bytes(x) for k, x in v.items()))
+        out.append(b")")
+    elif isinstance(v, (tuple, list)):
+        out.append(b"L%s(" % t.__name__.encode())
+        for x in v:
+            _stable_parts(x, out)
+        out.append(b")")
+    elif hasattr(v, "__dataclass_fields__"):
+        out.append(b"R%s(" % t.__name__.encode())
+        for name in v.__dataclass_fields__:
+            out.append(name.encode() + b"=")
+            _stable_parts(getattr(v, name), out)
+        out.append(b")")
+    elif isinstance(v, (float, bytes)):
+        out.append(b"f" + repr(v).encode())
+    else:
+        raise TypeError(f"no stable serialisation for {t.__name__} values")
+
+
+def stable_bytes(v: Any) -> bytes:
+    """Bytes that stand for the value ``v`` and are the same in every process (see :func:`stable_hash`)."""
+    out: list[bytes] = []
+    _stable_parts(v, out)
+    return b"".join(out)
+
+
+def stable_hash(v: Any) -> int:
+    """A 64-bit hash of the value ``v`` that is the same in every process and on every machine (unlike
+    ``hash()``, which is salted per process for strings): BLAKE2b over :func:`stable_bytes`."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(stable_bytes(v), digest_size=8).digest(), "little")
+
+
+class HashInterner:
+    """Like :class:`Interner`, but an object's id is its 64-bit :func:`stable_hash`, the same in every
+    process; ``objs`` maps ids back to objects.  A second value with the id of another raises
+    :class:`HashCollision`.  :meth:`take_new` hands out what was interned since its last call."""
+
+    __slots__ = ("ids", "objs", "fresh")
+
+    def __init__(self) -> None:
+        self.ids: dict[Any, int] = {}
+        self.objs: dict[int, Any] = {}
+        self.fresh: list[int] = []
+
+    def __call__(self, obj: Any) -> int:
+        k = self.ids.get(obj)
+        if k is None:
+            k = stable_hash(obj)
+            other = self.objs.get(k, _NOTHING)
+            if other is not _NOTHING:
+                raise HashCollision(f"components {other!r} and {obj!r} have the same content hash {k:#x}")
+            self.ids[obj] = k
+            self.objs[k] = obj
+            self.fresh.append(k)
+        return k
+
+    def add(self, k: int, obj: Any) -> None:
+        """Learn ``obj`` under the id ``k`` another process gave it (checked: the hash must agree)."""
+        if k in self.objs:
+            if self.objs[k] != obj:
+                raise HashCollision(f"components {self.objs[k]!r} and {obj!r} have the same content hash {k:#x}")
+            return
+        if self(obj) != k:
+            raise HashCollision(f"component {obj!r} arrived with id {k:#x}, but hashes to {self.ids[obj]:#x} here")
+
+    def take_new(self) -> list[tuple[int, Any]]:
+        new = [(k, self.objs[k]) for k in self.fresh]
+        self.fresh = []
+        return new
+
+    def __len__(self) -> int:
+        return len(self.objs)
+
+
+_NOTHING = object()
 
 
 class ExplicitEngine(Engine):
@@ -373,6 +525,41 @@ class ExplicitEngine(Engine):
 
     def label(self, aid: int) -> Label:
         return self._labels.label(aid)
+
+    def labels(self) -> list[Label]:
+        return self._labels.all_labels()
+
+    def restore_labels(self, labels: Sequence[Label]) -> None:
+        self._labels.restore(labels)
+
+
+class PortableExplicitEngine(ExplicitEngine):
+    def __init__(self, system: TransitionSystem) -> None:
+        super().__init__(system)
+        self._route: dict[Hashable, int] = {}
+
+    """The explicit engine as a portable one: readable states are values, the same in every process; with
+    symmetry the canonical key is the member of the orbit with the smallest :func:`stable_bytes` (rather
+    than a serial number private to a process)."""
+
+    portable = True
+
+    def route_hash(self, key: Hashable) -> int:
+        h = self._route.get(key)
+        if h is None:
+            h = self._route[key] = stable_hash(key)
+        return h
+
+    def canonical(self, e: Hashable) -> Hashable:
+        if not self._perms:
+            return e
+        key = self._canon.get(e)
+        if key is None:
+            images = [self.system.permute(e, p) for p in self._perms]
+            key = min(images, key=stable_bytes)
+            for img in images:
+                self._canon[img] = key
+        return key  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------------------------------ configuration
