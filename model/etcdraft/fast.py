@@ -21,9 +21,9 @@ they return, keyed by exactly the parts of the state each one reads:
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import Engine, Interner, Label, LabelTable, hidden
+from refmodel.model.core import Engine, HashInterner, Interner, Label, LabelTable, hidden
 from refmodel.model.etcdraft.actions import (
     ACTION_NAMES,
     MessageView,
@@ -59,21 +59,31 @@ _MISSING = object()
 class FastEtcdRaftEngine(Engine):
     """The etcdraft transition relation over packed-int states (see the module docstring)."""
 
-    def __init__(self, system: EtcdRaft) -> None:
+    #: bits per slot, and their mask (a portable engine's slots hold 64-bit content hashes)
+    W, mask = W, MASK
+    #: states are ints, whose hash() is the same in every process
+    route_hash = staticmethod(hash)
+
+    def __init__(self, system: EtcdRaft, portable: bool = False) -> None:
         self.system = system
+        self.portable = portable
+        if portable:
+            self.W, self.mask = 64, (1 << 64) - 1
         self.cfg = cfg = system.config
         self.rules = system.rules
         self.n = n = cfg.servers
         self._labels = LabelTable(ACTION_NAMES, "EtcdRaft")
         self.action_names = self._labels.names
-        self.srv, self.msg, self.bag = Interner(), Interner(), Interner()
-        self.srv_ok: list[bool] = []  # component satisfies Len(log) <= max_log
-        self.srv_cand: list[int] = []  # component is a Candidate
-        self.bag_card: list[int] = []
-        self.sh_mb, self.sh_pb, self.sh_rc = W * n, W * (n + 1), W * (n + 2)
-        self._shifts = tuple(W * k for k in range(n))
-        self.slot_masks = {"servers": (1 << (W * n)) - 1, "messages": MASK << self.sh_mb,
-                           "pendingMessages": MASK << self.sh_pb, "reconfigCount": MASK << self.sh_rc}
+        slot_interner = HashInterner if portable else Interner
+        self.srv, self.bag = slot_interner(), slot_interner()
+        self.msg = Interner()  # messages are not slots: their ids stay private (memo keys only)
+        self.srv_ok: dict[int, bool] = {}  # component satisfies Len(log) <= max_log
+        self.srv_cand: dict[int, bool] = {}  # component is a Candidate
+        self.bag_card: dict[int, int] = {}
+        self.sh_mb, self.sh_pb, self.sh_rc = self.W * n, self.W * (n + 1), self.W * (n + 2)
+        self._shifts = tuple(self.W * k for k in range(n))
+        self.slot_masks = {"servers": (1 << (self.W * n)) - 1, "messages": self.mask << self.sh_mb,
+                           "pendingMessages": self.mask << self.sh_pb, "reconfigCount": self.mask << self.sh_rc}
         self._local: list[dict[int, list[tuple]]] = [{} for _ in range(n)]
         self._timeout: list[dict[tuple[int, int], tuple]] = [{} for _ in range(n)]
         self._reconf: list[dict[tuple[int, int], list[tuple]]] = [{} for _ in range(n)]
@@ -90,18 +100,18 @@ class FastEtcdRaftEngine(Engine):
 
     def _srv_id(self, sv: ServerVars) -> int:
         k = self.srv(sv)
-        if k == len(self.srv_ok):
-            self.srv_ok.append(len(sv.log) <= self.cfg.max_log)
-            self.srv_cand.append(sv.state == CANDIDATE)
-            if k > MASK:
+        if k not in self.srv_ok:
+            self.srv_ok[k] = len(sv.log) <= self.cfg.max_log
+            self.srv_cand[k] = sv.state == CANDIDATE
+            if k > self.mask:
                 raise OverflowError("more than 2**32 distinct server components")
         return k
 
     def _bag_id(self, bag: Bag) -> int:
         k = self.bag(bag)
-        if k == len(self.bag_card):
-            self.bag_card.append(bag_cardinality(bag))
-            if k > MASK:
+        if k not in self.bag_card:
+            self.bag_card[k] = bag_cardinality(bag)
+            if k > self.mask:
                 raise OverflowError("more than 2**32 distinct bags")
         return k
 
@@ -115,15 +125,15 @@ class FastEtcdRaftEngine(Engine):
         """The packed int of a readable state."""
         e = 0
         for k, sv in enumerate(s.servers):
-            e |= self._srv_id(sv) << (W * k)
+            e |= self._srv_id(sv) << (self.W * k)
         return (e | self._bag_id(s.messages) << self.sh_mb | self._bag_id(s.pendingMessages) << self.sh_pb
                 | s.reconfigCount << self.sh_rc)
 
     def decode(self, e: Hashable, hide: frozenset[str] = frozenset()) -> EtcdState:
         assert isinstance(e, int)
         objs = self.srv.objs
-        s = EtcdState(tuple([objs[(e >> sh) & MASK] for sh in self._shifts]), self.bag.objs[(e >> self.sh_mb) & MASK],
-                      self.bag.objs[(e >> self.sh_pb) & MASK], (e >> self.sh_rc) & MASK)
+        s = EtcdState(tuple([objs[(e >> sh) & self.mask] for sh in self._shifts]), self.bag.objs[(e >> self.sh_mb) & self.mask],
+                      self.bag.objs[(e >> self.sh_pb) & self.mask], (e >> self.sh_rc) & self.mask)
         if hide:
             s = s._replace(**{f: hidden(f) for f in hide})
         return s
@@ -147,8 +157,8 @@ class FastEtcdRaftEngine(Engine):
         if len(self._perms) <= 1:
             return e
         assert isinstance(e, int)
-        comps = [(e >> sh) & MASK for sh in self._shifts]
-        mb, pb, rest = (e >> self.sh_mb) & MASK, (e >> self.sh_pb) & MASK, e >> self.sh_rc << self.sh_rc
+        comps = [(e >> sh) & self.mask for sh in self._shifts]
+        mb, pb, rest = (e >> self.sh_mb) & self.mask, (e >> self.sh_pb) & self.mask, e >> self.sh_rc << self.sh_rc
         best = None
         for p, srv_memo, bag_memo in zip(self._perms, self._srv_perm, self._bag_perm):
             x = rest
@@ -156,7 +166,7 @@ class FastEtcdRaftEngine(Engine):
                 pc = srv_memo.get(c)
                 if pc is None:
                     pc = srv_memo[c] = self._srv_id(permute_server(self.srv.objs[c], p))
-                x |= pc << (W * p[k])
+                x |= pc << (self.W * p[k])
             for b, sh in ((mb, self.sh_mb), (pb, self.sh_pb)):
                 qb = bag_memo.get(b)
                 if qb is None:
@@ -176,6 +186,26 @@ class FastEtcdRaftEngine(Engine):
         return {"interned_servers": len(self.srv), "interned_messages": len(self.msg),
                 "interned_bags": len(self.bag)}
 
+    def labels(self) -> list[Label]:
+        return self._labels.all_labels()
+
+    def restore_labels(self, labels: Any) -> None:
+        self._labels.restore(labels)
+
+    def export_components(self) -> Any:
+        if not self.portable:
+            raise RuntimeError("export_components needs a portable engine (EtcdRaft.portable_engine())")
+        return (self.srv.take_new(), self.bag.take_new())  # type: ignore[attr-defined]
+
+    def import_components(self, payload: Any) -> None:
+        srv, bags = payload
+        for k, sv in srv:
+            self.srv.add(k, sv)  # type: ignore[attr-defined]
+            self._srv_id(sv)
+        for k, bag in bags:
+            self.bag.add(k, bag)  # type: ignore[attr-defined]
+            self._bag_id(bag)
+
     def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
         return self._make_successors()(e)  # instances use the closure installed by __init__
 
@@ -185,7 +215,7 @@ class FastEtcdRaftEngine(Engine):
         build_local, build_timeout, build_reconf = self._build_local, self._build_timeout, self._build_reconf
         build_recv, build_pair_op, build_bag_info = self._build_recv, self._build_pair_op, self._build_bag_info
         shifts, sh_mb, sh_pb, sh_rc = self._shifts, self.sh_mb, self.sh_pb, self.sh_rc
-        srv_cand, mask = self.srv_cand, MASK
+        srv_cand, mask, w = self.srv_cand, self.mask, self.W
         skip, missing = _SKIP, _MISSING
         n = self.n
 
@@ -193,7 +223,7 @@ class FastEtcdRaftEngine(Engine):
             out: list[tuple[int, int | None]] = []
             append = out.append
             mb, pb = (e >> sh_mb) & mask, (e >> sh_pb) & mask
-            pk = mb << 32 | pb
+            pk = mb << w | pb
             ops = pair.get(pk)
             if ops is None:
                 ops = pair[pk] = {}
@@ -275,7 +305,7 @@ class FastEtcdRaftEngine(Engine):
     def _move(self, i: int, c: int, sv: ServerVars) -> int | None:
         """The delta taking server slot i from component c to sv, or None if sv breaks the constraint."""
         nc = self._srv_id(sv)
-        return (nc - c) << (W * i) if self.srv_ok[nc] else None
+        return (nc - c) << (self.W * i) if self.srv_ok[nc] else None
 
     def _build_local(self, i: int, c: int) -> list[tuple]:
         """Server i+1's own actions from component c, in the readable model's order."""
@@ -373,7 +403,7 @@ class FastEtcdRaftEngine(Engine):
             m = self.msg.objs[op[1]]
             if not self.rules.send_ok(m, msgs, pend):
                 res: object = _SKIP
-                self._pair[mb << 32 | pb][op] = res
+                self._pair[mb << self.W | pb][op] = res
                 return res
             pend = with_message(m, pend)
         elif kind == "recv":
@@ -393,7 +423,7 @@ class FastEtcdRaftEngine(Engine):
             res = None
         else:
             res = ((self._bag_id(msgs) - mb) << self.sh_mb) + ((self._bag_id(pend) - pb) << self.sh_pb)
-        self._pair[mb << 32 | pb][op] = res
+        self._pair[mb << self.W | pb][op] = res
         return res
 
     def _build_bag_info(self, mb: int) -> list[tuple]:

@@ -154,6 +154,9 @@ class EtcdRaft(TransitionSystem):
     def engine(self):  # noqa: ANN201 - see model.etcdraft.fast
         return FastEtcdRaftEngine(self)
 
+    def portable_engine(self):  # noqa: ANN201 - see model.etcdraft.fast
+        return FastEtcdRaftEngine(self, portable=True)
+
 
 def step(system: EtcdRaft, s: EtcdState, action: str, **params: Any) -> list[EtcdState]:
     """The successors of ``s`` by the instances of ``action`` whose label parameters include ``params`` (a

@@ -25,7 +25,7 @@ import itertools
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import Engine, Interner, Label, LabelTable, Permutation, Sid, all_permutations, hidden
+from refmodel.model.core import Engine, HashInterner, Interner, Label, LabelTable, Permutation, Sid, all_permutations, hidden
 from refmodel.model.raft.actions import ACTION_NAMES, MessageView, receive_label
 from refmodel.model.raft.state import (
     Bag,
@@ -64,23 +64,33 @@ def bag_op_code(consume: int, reply: int) -> int:
 class FastRaftEngine(Engine):
     """The Raft transition relation over packed-int states (see the module docstring)."""
 
-    def __init__(self, system: Raft) -> None:
+    #: bits per slot, and their mask (a portable engine's slots hold 64-bit content hashes)
+    W, mask = W, MASK
+    #: states are ints, whose hash() is the same in every process
+    route_hash = staticmethod(hash)
+
+    def __init__(self, system: Raft, portable: bool = False) -> None:
         self.system = system
+        self.portable = portable
+        if portable:
+            self.W, self.mask = 64, (1 << 64) - 1
         self.cfg = cfg = system.config
         self.rules = system.rules
         self.n = n = cfg.servers
         self._labels = LabelTable(ACTION_NAMES, "Raft")
         self.action_names = self._labels.names
-        self.srv, self.msg, self.bag, self.el, self.al = Interner(), Interner(), Interner(), Interner(), Interner()
-        self.srv_ok: list[bool] = []
-        self.sh_bag, self.sh_el, self.sh_al = W * n, W * (n + 1), W * (n + 2)
-        self.srv_mask = (1 << (W * n)) - 1
-        self._srv_shifts = tuple(W * i for i in range(n))
+        slot_interner = HashInterner if portable else Interner
+        self.srv, self.bag, self.el, self.al = slot_interner(), slot_interner(), slot_interner(), slot_interner()
+        self.msg = Interner()  # messages are not slots: their ids stay private (memo keys only)
+        self.srv_ok: dict[int, bool] = {}
+        self.sh_bag, self.sh_el, self.sh_al = self.W * n, self.W * (n + 1), self.W * (n + 2)
+        self.srv_mask = (1 << (self.W * n)) - 1
+        self._srv_shifts = tuple(self.W * i for i in range(n))
         self.slot_masks = {
             "servers": self.srv_mask,
-            "messages": MASK << self.sh_bag,
-            "elections": MASK << self.sh_el,
-            "allLogs": MASK << self.sh_al,
+            "messages": self.mask << self.sh_bag,
+            "elections": self.mask << self.sh_el,
+            "allLogs": self.mask << self.sh_al,
         }
         self._al_key_mask = self.srv_mask | self.slot_masks["allLogs"]
         self._local: list[dict[int, list[tuple]]] = [{} for _ in range(n)]
@@ -112,15 +122,15 @@ class FastRaftEngine(Engine):
 
     def _srv_id(self, sv: ServerVars) -> int:
         k = self.srv(sv)
-        if k == len(self.srv_ok):
-            self.srv_ok.append(sv.currentTerm <= self.cfg.max_term and len(sv.log) <= self.cfg.max_log)
-            if k > MASK:
+        if k not in self.srv_ok:
+            self.srv_ok[k] = sv.currentTerm <= self.cfg.max_term and len(sv.log) <= self.cfg.max_log
+            if k > self.mask:
                 raise OverflowError("more than 2**32 distinct server components")
         return k
 
     def _bag_id(self, bag: Bag) -> int:
         k = self.bag(bag)
-        if k > MASK:
+        if k > self.mask:
             raise OverflowError("more than 2**32 distinct message bags")
         return k
 
@@ -128,22 +138,22 @@ class FastRaftEngine(Engine):
         """The packed int of a readable state."""
         e = 0
         for i, sv in enumerate(s.servers):
-            e |= self._srv_id(sv) << (W * i)
+            e |= self._srv_id(sv) << (self.W * i)
         return (e | self._bag_id(s.messages) << self.sh_bag | self.el(s.elections) << self.sh_el
                 | self.al(s.allLogs) << self.sh_al)
 
     def decode(self, e: Hashable, hide: frozenset[str] = frozenset()) -> RaftState:
         assert isinstance(e, int)
         objs = self.srv.objs
-        servers = tuple([objs[(e >> sh) & MASK] for sh in self._srv_shifts])
+        servers = tuple([objs[(e >> sh) & self.mask] for sh in self._srv_shifts])
         if not hide:
-            return RaftState(servers, self.bag.objs[(e >> self.sh_bag) & MASK],
-                             self.el.objs[(e >> self.sh_el) & MASK], self.al.objs[(e >> self.sh_al) & MASK])
+            return RaftState(servers, self.bag.objs[(e >> self.sh_bag) & self.mask],
+                             self.el.objs[(e >> self.sh_el) & self.mask], self.al.objs[(e >> self.sh_al) & self.mask])
         return RaftState(
             hidden("servers") if "servers" in hide else servers,
-            hidden("messages") if "messages" in hide else self.bag.objs[(e >> self.sh_bag) & MASK],
-            hidden("elections") if "elections" in hide else self.el.objs[(e >> self.sh_el) & MASK],
-            hidden("allLogs") if "allLogs" in hide else self.al.objs[(e >> self.sh_al) & MASK])
+            hidden("messages") if "messages" in hide else self.bag.objs[(e >> self.sh_bag) & self.mask],
+            hidden("elections") if "elections" in hide else self.el.objs[(e >> self.sh_el) & self.mask],
+            hidden("allLogs") if "allLogs" in hide else self.al.objs[(e >> self.sh_al) & self.mask])
 
     # ------------------------------------------------------------------------------------------- engine
 
@@ -164,6 +174,26 @@ class FastRaftEngine(Engine):
                 "interned_bags": len(self.bag), "interned_elections": len(self.el),
                 "interned_all_logs": len(self.al)}
 
+    def labels(self) -> list[Label]:
+        return self._labels.all_labels()
+
+    def restore_labels(self, labels: Any) -> None:
+        self._labels.restore(labels)
+
+    def export_components(self) -> Any:
+        if not self.portable:
+            raise RuntimeError("export_components needs a portable engine (Raft.portable_engine())")
+        return (self.srv.take_new(), self.bag.take_new(), self.el.take_new(), self.al.take_new())  # type: ignore[attr-defined]
+
+    def import_components(self, payload: Any) -> None:
+        srv, bag, el, al = payload
+        for k, sv in srv:
+            self.srv.add(k, sv)  # type: ignore[attr-defined]
+            self._srv_id(sv)
+        for interner, items in ((self.bag, bag), (self.el, el), (self.al, al)):
+            for k, v in items:
+                interner.add(k, v)  # type: ignore[attr-defined]
+
     def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
         return self._make_successors()(e)  # instances use the closure installed by __init__
 
@@ -175,7 +205,7 @@ class FastRaftEngine(Engine):
         build_local, build_recv, build_bag_op = self._build_local, self._build_recv, self._build_bag_op
         build_bag_info, build_al_next, el_add, build_el_add = (self._build_bag_info, self._build_al_next,
                                                                self._el_add, self._build_el_add)
-        mask = MASK
+        mask = self.mask
 
         def successors(e: int) -> list[tuple[int, int | None]]:
             out: list[tuple[int, int | None]] = []
@@ -236,8 +266,8 @@ class FastRaftEngine(Engine):
     # ------------------------------------------------------------------------------------ memo builders
 
     def _build_al_next(self, e: int) -> int:
-        al = (e >> self.sh_al) & MASK
-        logs = {self.srv.objs[(e >> (W * i)) & MASK].log for i in range(self.n)}
+        al = (e >> self.sh_al) & self.mask
+        logs = {self.srv.objs[(e >> (self.W * i)) & self.mask].log for i in range(self.n)}
         nal = self.al(self.al.objs[al] | logs)
         d = self._al_next[e & self._al_key_mask] = (nal - al) << self.sh_al
         return d
@@ -246,7 +276,7 @@ class FastRaftEngine(Engine):
         nc = self._srv_id(sv)
         if not self.srv_ok[nc]:
             return (_VIOLATES, aid)
-        return (_MOVE, aid, (nc - c) << (W * i))
+        return (_MOVE, aid, (nc - c) << (self.W * i))
 
     def _build_local(self, i: int, c: int) -> list[tuple]:
         """Server i's own actions from component c, in the readable model's order."""
@@ -286,7 +316,7 @@ class FastRaftEngine(Engine):
                 continue
             aid = self._labels.aid(receive_label(name, m, h.case))
             nc = self._srv_id(h.sv)
-            d = (nc - c) << (W * i) if self.srv_ok[nc] else None
+            d = (nc - c) << (self.W * i) if self.srv_ok[nc] else None
             reply = -1 if h.reply is None else self._msg_id(h.reply)
             out.append((aid, d, bag_op_code(mid if h.consume else -1, reply)))
         self._recv_by_mid[mid][c] = out
@@ -375,10 +405,10 @@ class FastRaftEngine(Engine):
         """The bag and elections of ``rest`` permuted by perm p (allLogs has no identities), shifted into
         place; memoised per permutation."""
         perm = p
-        b, el = rest & MASK, (rest >> W) & MASK
+        b, el = rest & self.mask, (rest >> self.W) & self.mask
         pb = self._bag_id(frozenset((m.permute(perm), c) for m, c in self.bag.objs[b]))
         pe = self.el(frozenset(x.permute(perm) for x in self.el.objs[el]))
-        pr = memo[rest] = (pb << self.sh_bag | pe << self.sh_el | (rest >> (2 * W)) << self.sh_al)
+        pr = memo[rest] = (pb << self.sh_bag | pe << self.sh_el | (rest >> (2 * self.W)) << self.sh_al)
         return pr
 
     def _renamed(self, memo: dict[int, int], c: int, p: Permutation) -> int:
@@ -404,14 +434,14 @@ class FastRaftEngine(Engine):
         sigs = self._rest_sig.get(rest)
         if sigs is None:
             per: list[list] = [[] for _ in range(self.n)]
-            for m, c in self.bag.objs[rest & MASK]:
+            for m, c in self.bag.objs[rest & self.mask]:
                 anon = (type(m).__name__, getattr(m, "mterm", 0), c, getattr(m, "mlog", None),
                         getattr(m, "mentries", None), getattr(m, "mvoteGranted", None),
                         getattr(m, "msuccess", None), getattr(m, "mmatchIndex", None),
                         getattr(m, "mprevLogIndex", None), getattr(m, "mcommitIndex", None))
                 per[m.msource].append(("from", anon, m.msource == m.mdest))
                 per[m.mdest].append(("to", anon))
-            for x in self.el.objs[(rest >> W) & MASK]:
+            for x in self.el.objs[(rest >> self.W) & self.mask]:
                 per[x.eleader].append(("won", x.eterm, x.elog, len(x.evotes)))
                 for v in x.evotes:
                     per[v].append(("voted", x.eterm, x.elog))
@@ -434,12 +464,12 @@ class FastRaftEngine(Engine):
                 r = self._rel[c] = tuple((sv.nextIndex[k], sv.matchIndex[k], k in sv.votesResponded,
                                           k in sv.votesGranted, sv.votedFor == k, k in voters) for k in range(n))
             rels.append(r)
-        pairs = self._pair_msgs.get(rest & MASK)
+        pairs = self._pair_msgs.get(rest & self.mask)
         if pairs is None:
             acc: dict[tuple[int, int], list] = {}
-            for m, cnt in self.bag.objs[rest & MASK]:
+            for m, cnt in self.bag.objs[rest & self.mask]:
                 acc.setdefault((int(m.msource), int(m.mdest)), []).append((type(m).__name__, m.mterm, cnt))
-            pairs = self._pair_msgs[rest & MASK] = {k: tuple(sorted(v)) for k, v in acc.items()}
+            pairs = self._pair_msgs[rest & self.mask] = {k: tuple(sorted(v)) for k, v in acc.items()}
         out = {}
         for k in members:
             rel = sorted((sigs[j], rels[j][k], pairs.get((j, k), ()), pairs.get((k, j), ()))
@@ -458,7 +488,7 @@ class FastRaftEngine(Engine):
         if known is not None:
             return known
         n, sh_bag = self.n, self.sh_bag
-        comps = [(e >> (W * i)) & MASK for i in range(n)]
+        comps = [(e >> (self.W * i)) & self.mask for i in range(n)]
         rest = e >> sh_bag
         rsig = self._rest_signatures(rest)
         sigs = [(self._signature(comps[k]), rsig[k]) for k in range(n)]
@@ -542,7 +572,7 @@ class FastRaftEngine(Engine):
         bits = 0
         renamed = self._renamed
         for k, c in enumerate(comps):
-            bits |= renamed(memo, c, p) << (W * p[k])
+            bits |= renamed(memo, c, p) << (self.W * p[k])
         rmemo = self._rest_perm[p]
         pr = rmemo.get(rest)
         if pr is None:
@@ -569,7 +599,7 @@ class FastRaftEngine(Engine):
             self._small_perms = [(p, {}, {}) for p in all_permutations(self.n)]
             for p, srv_memo, rest_memo in self._small_perms:
                 self._srv_perm[p], self._rest_perm[p] = srv_memo, rest_memo
-        comps = [(sb >> (W * i)) & MASK for i in range(self.n)]
+        comps = [(sb >> (self.W * i)) & self.mask for i in range(self.n)]
         images = []
         srv_id, objs = self._srv_id, self.srv.objs
         for p, memo, _ in self._small_perms:
@@ -578,7 +608,7 @@ class FastRaftEngine(Engine):
                 pc = memo.get(c)
                 if pc is None:
                     pc = memo[c] = srv_id(objs[c].permute(p))
-                bits |= pc << (W * p[k])
+                bits |= pc << (self.W * p[k])
             images.append(bits)
         best = min(images)
         res = self._srv_canon[sb] = (best, tuple((p, rest_memo) for (p, _, rest_memo), x

@@ -176,3 +176,6 @@ class Raft(TransitionSystem):
 
     def engine(self):  # noqa: ANN201 - see model.raft.fast
         return FastRaftEngine(self)
+
+    def portable_engine(self):  # noqa: ANN201 - see model.raft.fast
+        return FastRaftEngine(self, portable=True)
