@@ -1,0 +1,883 @@
+"""A partitioned, level-synchronous breadth-first search over several workers, with checkpoints.
+
+The state space is split by owner: a state belongs to worker ``route_hash(canonical key) % workers``.  Each
+level runs in two phases, with a barrier after each:
+
+1. *expand*: every worker expands its share of the current level (its frontier), checks the transition
+   properties on each step, and sorts the successors into one batch per owner;
+2. *absorb*: every worker takes the batches addressed to it, keeps the states it has not seen, and checks
+   the state invariants on them.
+
+Engines are *portable* (:meth:`refmodel.model.core.TransitionSystem.portable_engine`): an encoded state
+means the same in every process, so a batch is a list of encoded states (packed ints for the fast engines)
+with two arrays (parent, action id) and the states' ranks; the values of components first met in a level
+travel once, in the barrier after the expand phase.
+
+**The same figures as one worker.**  Distinct, generated, depth and the per-action ``fired`` counts do not
+depend on the order of a level.  What does (which parent and action first reach a state, hence
+``action_new``, the stored member of a symmetry orbit, and which violation is met first) is made equal to
+the one-worker search by ranks: a state's rank is its position in the order one worker would have met it
+(its parent's rank, then its place among the parent's successors); an owner keeps, of all the ways a new
+state is reached in a level, the one of least rank, and the violation reported is the one of least rank.
+Ranks are renumbered densely at every level.  A run that finds a violation finishes that level, so its
+distinct and generated counts are those of the level's end, not of the moment one worker would stop.
+
+**Checkpoints** (``checkpoint=DIR``) are append-only: each worker writes the states it added since the last
+checkpoint (with parents, actions, the labels behind its action ids) in a new chunk file, the coordinator
+writes the components met since then, and a manifest naming every chunk is replaced atomically last.  A run
+killed at any moment (SIGKILL included) resumes (``resume=DIR``) from the last manifest, with the figures an
+uninterrupted run gives.  A manifest records what the run checks (``identity``); resuming another is refused.
+
+**Memory budget** (``memory_limit`` bytes, all processes together): before a level, the coordinator projects
+the level's cost from the bytes per state so far; during it, each worker watches its own share.  Either way
+the run stops with verdict ``incomplete`` and a checkpoint of the last complete level.
+
+Backends: ``inline`` (workers in this process: for one worker with checkpoints, and for tests),
+``processes`` (the standard library's multiprocessing, fork) and ``ray`` (Ray actors; optional extra).
+This module knows no protocol: workers build their engine and properties with a ``factory``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import time
+from array import array
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from refmodel.checkers.bfs import (
+    DEADLOCK,
+    CheckResult,
+    Limits,
+    Progress,
+    Step,
+    Violation,
+    _config_dict,
+    _StateChecker,
+    _StepChecker,
+)
+from refmodel.model.core import Engine, Sid
+
+#: bits a state's place among its parent's successors takes in a rank key
+SUCC_BITS = 20
+#: how many states a worker handles between looks at its memory
+MEMORY_EVERY = 4096
+CHECKPOINT_FORMAT = 1
+BACKENDS = ("processes", "ray", "inline")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used (missing, damaged, or of another run); the message says why."""
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend asked for cannot run here (e.g. Ray is not installed); the message says what to do."""
+
+
+@dataclass
+class ParallelOptions:
+    workers: int = 2
+    backend: str = "processes"
+    ray_address: str | None = None
+    checkpoint: str | None = None
+    checkpoint_every: float = 0.0  # seconds; 0: at every level
+    resume: str | None = None
+    memory_limit: int | None = None  # bytes, all processes together
+    identity: dict[str, Any] = field(default_factory=dict)  # what the run checks (recorded, compared on resume)
+
+
+def rss_bytes() -> int:
+    """This process's resident memory (Linux /proc; 0 where unknown)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class _OverBudget(Exception):
+    pass
+
+
+# ------------------------------------------------------------------------------------------------ worker
+
+
+class Partition:
+    """One worker's share of the search: the states it owns, their parents and actions, its frontier."""
+
+    def __init__(self, factory: Callable[[], tuple[Engine, Sequence[Any]]], index: int, count: int,
+                 symmetry: bool, deadlock: bool, memory_share: int | None = None) -> None:
+        engine, props = factory()
+        if not engine.portable:
+            raise ValueError("a partitioned search needs a portable engine")
+        self.engine, self.index, self.count = engine, index, count
+        self.canonical = engine.canonical if symmetry else None
+        self.inv = _StateChecker(engine, [p for p in props if p.kind == "state"])
+        self.stepc = _StepChecker(engine, [p for p in props if p.kind == "transition"])
+        self.deadlock = deadlock
+        self.k = len(engine.action_names)
+        fault_names = set(getattr(engine.system, "fault_actions", ()))
+        self.fault_ids = {k for k, name in enumerate(engine.action_names) if name in fault_names}
+        self.states: list[Hashable] = []
+        self.parent = array("q")  # global id of the parent (-1: initial)
+        self.via = array("q")  # action id, in the parent owner's label table
+        self.seen: set[Hashable] = set()
+        self.lo = self.hi = 0  # the frontier: states[lo:hi]
+        self.frontier: list[int] = []  # the frontier's indices, in rank order
+        self.rank: list[int] = []  # their dense ranks
+        self.new_keys: dict[Hashable, int] = {}  # this level's new states: canonical key -> index
+        self.new_rank: list[int] = []  # their rank keys (index - hi)
+        self.order: list[int] = []  # the new states' offsets in ascending rank-key order
+        self.memory_share = memory_share
+        self.ckpt_states = 0  # states already in a checkpoint chunk
+        self.ckpt_labels = 0
+        self.chunks = 0
+        self.pending_batches: list[Any] = []
+
+    # --- helpers
+
+    def owner(self, e: Hashable) -> int:
+        key = self.canonical(e) if self.canonical else e
+        return self.engine.route_hash(key) % self.count
+
+    def gid(self, idx: int) -> int:
+        return idx * self.count + self.index
+
+    def _check_memory(self) -> None:
+        if self.memory_share is not None and rss_bytes() > self.memory_share:
+            raise _OverBudget()
+
+    # --- initial states
+
+    def start(self) -> dict[str, Any]:
+        """Take the initial states this worker owns (every worker computes the same list); their rank keys
+        are their places in that list."""
+        generated = 0
+        new_keys: dict[Hashable, int] = {}
+        new_rank: list[int] = []
+        for r, e in enumerate(self.engine.initial()):
+            generated += 1
+            if self.owner(e) != self.index:
+                continue
+            key = self.canonical(e) if self.canonical else e
+            if key in new_keys:
+                continue
+            new_keys[key] = len(self.states)
+            self.states.append(e)
+            self.parent.append(-1)
+            self.via.append(-1)
+            new_rank.append(r)
+        out = self._finish_level(0, new_keys, new_rank)
+        out.update(generated=generated, components=self.engine.export_components())
+        return out
+
+    def _finish_level(self, hi: int, new_keys: dict[Hashable, int], new_rank: list[int]) -> dict[str, Any]:
+        """Check the state invariants on the level's new states (states[hi:]) in rank order."""
+        self.new_keys, self.new_rank = new_keys, new_rank
+        self.order = order = sorted(range(len(new_rank)), key=new_rank.__getitem__)
+        fired_new = [0] * self.k
+        viol = None
+        states, via, k = self.states, self.via, self.k
+        for m in order:
+            idx = hi + m
+            if via[idx] >= 0:
+                fired_new[via[idx] % k] += 1
+            if viol is None and (bad := self.inv.first_violated(states[idx])) is not None:
+                viol = (new_rank[m], 1, "state", bad.name, self.gid(idx))
+        return {"over": False, "new": len(new_rank), "action_new": fired_new, "violation": viol,
+                "keys": [new_rank[m] for m in order], "rss": rss_bytes(),
+                "pending": [p.name for p in self.inv.pending + self.stepc.pending]}
+
+    # --- phase 1
+
+    def expand(self) -> dict[str, Any]:
+        """Expand the frontier in rank order; successors sorted into one batch per owner (pickled bytes).
+
+        A successor this worker has already sent in this level, or owns and has seen, is not sent: the first
+        sending has the least rank, which is the one the owner would keep."""
+        eng, count, canonical, route, me = self.engine, self.count, self.canonical, self.engine.route_hash, self.index
+        successors, k = eng.successors, self.k
+        stepc = self.stepc
+        step_project = stepc.project
+        fired = [0] * k
+        generated = 0
+        terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0} if self.deadlock else {"deadlock": 0}
+        out: list[list] = [[] for _ in range(count)]
+        out_keys: list[list] = [[] for _ in range(count)]
+        sent: set[Hashable] = set()
+        seen = self.seen
+        viol = None  # (rank key, order, kind, property, payload)
+        states, rank, fault_ids, deadlock = self.states, self.rank, self.fault_ids, self.deadlock
+        budget = MEMORY_EVERY
+        try:
+            for n, p in enumerate(self.frontier):
+                s = states[p]
+                base = rank[n] << SUCC_BITS
+                if viol is not None and base > viol[0]:
+                    break  # nothing further can come first
+                succ = successors(s)
+                generated += len(succ)
+                if len(succ) >> SUCC_BITS:
+                    raise OverflowError(f"a state with {len(succ)} successors")
+                if not succ:
+                    terminal["deadlock"] += 1
+                    if deadlock and (viol is None or base < viol[0]):
+                        viol = (base, 0, "deadlock", DEADLOCK.name, self.gid(p))
+                elif deadlock:
+                    if all(t is None for _, t in succ):
+                        terminal["cut_by_bounds"] += 1
+                    if fault_ids and all(aid % k in fault_ids for aid, _ in succ):
+                        terminal["faults_only"] += 1
+                ok_steps = stepc.known_ok(s) if stepc.active else None
+                g = p * count + me
+                j = -1
+                for aid, t in succ:
+                    j += 1
+                    fired[aid % k] += 1
+                    if t is None:
+                        continue
+                    if stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
+                        if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
+                            if viol is None or base | j < viol[0]:
+                                viol = (base | j, 0, "transition", bad.name, (g, aid, t))
+                            continue
+                    if canonical is None:
+                        if t in sent:
+                            continue
+                        sent.add(t)
+                        o = route(t) % count
+                        if o == me and t in seen:
+                            continue
+                        out[o].append((t, g, aid, base | j))
+                    else:
+                        key = canonical(t)
+                        if key in sent:
+                            continue
+                        sent.add(key)
+                        o = route(key) % count
+                        if o == me and key in seen:
+                            continue
+                        out[o].append((t, g, aid, base | j))
+                        out_keys[o].append(key)
+                budget -= 1
+                if budget == 0:
+                    budget = MEMORY_EVERY
+                    self._check_memory()
+        except _OverBudget:
+            return {"over": True, "rss": rss_bytes()}
+        del sent
+        batches = [pickle.dumps((out[o], out_keys[o]), protocol=pickle.HIGHEST_PROTOCOL) for o in range(count)]
+        return {"over": False, "generated": generated, "fired": fired, "terminal": terminal, "violation": viol,
+                "batches": batches, "components": eng.export_components(), "rss": rss_bytes()}
+
+    # --- phase 2
+
+    def absorb(self, batches: Sequence[bytes], components: Sequence[Any]) -> dict[str, Any]:
+        """Keep the new states among the batches addressed here; check the state invariants on them."""
+        eng = self.engine
+        for payload in components:
+            if payload is not None:
+                eng.import_components(payload)
+        seen = self.seen
+        states, parent, via = self.states, self.parent, self.via
+        new_keys: dict[Hashable, int] = {}
+        new_rank: list[int] = []
+        hi = len(states)
+        budget = MEMORY_EVERY
+        try:
+            for blob in batches:
+                entries, keys = pickle.loads(blob)
+                for n, (t, g, aid, r) in enumerate(entries):
+                    key = keys[n] if keys else t
+                    if key in seen:
+                        continue
+                    idx = new_keys.get(key)
+                    if idx is None:
+                        new_keys[key] = len(states)
+                        states.append(t)
+                        parent.append(g)
+                        via.append(aid)
+                        new_rank.append(r)
+                        budget -= 1
+                        if budget == 0:
+                            budget = MEMORY_EVERY
+                            self._check_memory()
+                    elif r < new_rank[idx - hi]:  # reached earlier in one worker's order: that way wins
+                        states[idx], parent[idx], via[idx], new_rank[idx - hi] = t, g, aid, r
+        except _OverBudget:
+            self._truncate(hi)
+            return {"over": True, "rss": rss_bytes()}
+        return self._finish_level(hi, new_keys, new_rank)
+
+    def recount(self, vkey: int, kind: str, initial: bool) -> dict[str, Any]:
+        """The level's figures up to the violation of rank key ``vkey``, as one worker counts them when it
+        stops there: the parents before the violating one in full, the violating one's successors up to
+        the violating step, and the new states met before it (with it, for a state violation)."""
+        k = self.k
+        fired, generated, action_new, new = [0] * k, 0, [0] * k, 0
+        terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0} if self.deadlock else {"deadlock": 0}
+        hi = len(self.states) - len(self.new_rank)
+        for m, r in enumerate(self.new_rank):
+            if r < vkey or (r == vkey and kind == "state"):
+                new += 1
+                if self.via[hi + m] >= 0:
+                    action_new[self.via[hi + m] % k] += 1
+        if not initial:
+            vrank, vj = vkey >> SUCC_BITS, vkey & ((1 << SUCC_BITS) - 1)
+            for n, p in enumerate(self.frontier):
+                if self.rank[n] > vrank:
+                    break
+                succ = self.engine.successors(self.states[p])
+                generated += len(succ)
+                last = self.rank[n] == vrank
+                if not succ:
+                    terminal["deadlock"] += 1
+                elif self.deadlock:
+                    if all(t is None for _, t in succ):
+                        terminal["cut_by_bounds"] += 1
+                    if self.fault_ids and all(aid % k in self.fault_ids for aid, _ in succ):
+                        terminal["faults_only"] += 1
+                for j, (aid, _) in enumerate(succ):
+                    if last and j > vj:
+                        break
+                    fired[aid % k] += 1
+        return {"generated": generated, "fired": fired, "terminal": terminal, "new": new, "action_new": action_new}
+
+    def _truncate(self, hi: int) -> None:
+        del self.states[hi:]
+        del self.parent[hi:]
+        del self.via[hi:]
+        self.new_keys, self.new_rank = {}, []
+
+    def rollback(self) -> None:
+        """Forget the level being absorbed (the memory budget ran out)."""
+        self._truncate(self.hi)
+
+    def advance(self, ranks: Sequence[int]) -> None:
+        """The level is complete: its new states (``ranks``: their dense ranks, in ascending rank-key order)
+        become the frontier."""
+        self.seen.update(self.new_keys)
+        hi = self.hi
+        self.frontier = [hi + m for m in self.order]
+        self.lo, self.hi = hi, len(self.states)
+        self.rank = list(ranks)
+        self.new_keys, self.new_rank = {}, []
+
+    # --- counterexamples
+
+    def entry(self, idx: int) -> tuple[Hashable, int, int]:
+        return self.states[idx], self.parent[idx], self.via[idx]
+
+    def label(self, aid: int) -> Any:
+        return self.engine.label(aid)
+
+    # --- checkpoints
+
+    def write_chunk(self, directory: str) -> dict[str, Any]:
+        """Write the states added since the last chunk (and the frontier's ranks) to a new chunk file."""
+        a = self.ckpt_states
+        labels = self.engine.labels()
+        data = {"states": self.states[a:], "parent": self.parent[a:], "via": self.via[a:],
+                "labels": labels[self.ckpt_labels:], "lo": self.lo, "hi": self.hi, "rank": self.rank,
+                "frontier": self.frontier,
+                "first": a}
+        name = f"w{self.index}-c{self.chunks}.pkl"
+        path = Path(directory) / name
+        with open(path, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        return {"name": name, "states": len(self.states), "labels": len(labels)}
+
+    def chunk_written(self, info: dict[str, Any]) -> None:
+        self.ckpt_states, self.ckpt_labels = info["states"], info["labels"]
+        self.chunks += 1
+
+    def load(self, directory: str, chunks: Sequence[str], components: Sequence[Any]) -> int:
+        """Rebuild this worker's share from its chunk files (a resumed run)."""
+        for payload in components:
+            if payload is not None:
+                self.engine.import_components(payload)
+        labels: list[Any] = []
+        data: dict[str, Any] = {}
+        for name in chunks:
+            with open(Path(directory) / name, "rb") as f:
+                data = pickle.load(f)
+            if data["first"] != len(self.states):
+                raise CheckpointError(f"{name}: chunk does not follow the previous one")
+            self.states.extend(data["states"])
+            self.parent.extend(data["parent"])
+            self.via.extend(data["via"])
+            labels.extend(data["labels"])
+        self.engine.restore_labels(labels)
+        canonical = self.canonical
+        self.seen = {canonical(e) if canonical else e for e in self.states}
+        if data:
+            self.lo, self.hi, self.rank, self.frontier = data["lo"], data["hi"], data["rank"], data["frontier"]
+        self.ckpt_states, self.ckpt_labels, self.chunks = len(self.states), len(labels), len(chunks)
+        self.engine.export_components()  # what came from the checkpoint is known everywhere already
+        return len(self.states)
+
+    def stats(self) -> dict[str, int]:
+        return self.engine.stats()
+
+    def rss(self) -> int:
+        return rss_bytes()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+# ----------------------------------------------------------------------------------------------- backends
+
+
+class _Inline:
+    """Workers as objects in this process."""
+
+    name = "inline"
+
+    def __init__(self, factory: Callable, count: int, symmetry: bool, deadlock: bool,
+                 memory_share: int | None) -> None:
+        self.parts = [Partition(factory, w, count, symmetry, deadlock, memory_share) for w in range(count)]
+
+    def call(self, method: str, args_per_worker: Sequence[tuple] | None = None) -> list[Any]:
+        return [getattr(p, method)(*(args_per_worker[w] if args_per_worker else ())) for w, p in enumerate(self.parts)]
+
+    def call_one(self, w: int, method: str, *args: Any) -> Any:
+        return getattr(self.parts[w], method)(*args)
+
+    def close(self) -> None:
+        self.parts = []
+
+
+def _serve(conn: Any, factory: Callable, index: int, count: int, symmetry: bool, deadlock: bool,
+           memory_share: int | None) -> None:
+    """A worker process: build the partition, then answer (method, args) requests until told to stop."""
+    import gc
+
+    gc.disable()  # the search makes no reference cycles
+    try:
+        part = Partition(factory, index, count, symmetry, deadlock, memory_share)
+        conn.send(("ok", None))
+    except BaseException as exc:  # report instead of dying silently
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    while True:
+        try:
+            method, args = conn.recv()
+        except EOFError:
+            return
+        if method == "stop":
+            return
+        try:
+            conn.send(("ok", getattr(part, method)(*args)))
+        except BaseException as exc:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _Processes:
+    """Workers as processes of the standard library's multiprocessing (fork: they inherit the model)."""
+
+    name = "processes"
+
+    def __init__(self, factory: Callable, count: int, symmetry: bool, deadlock: bool,
+                 memory_share: int | None) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        self.conns, self.procs = [], []
+        for w in range(count):
+            here, there = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(there, factory, w, count, symmetry, deadlock, memory_share),
+                               daemon=True)
+            proc.start()
+            there.close()
+            self.conns.append(here)
+            self.procs.append(proc)
+        for w in range(count):
+            self._result(w)
+
+    def _result(self, w: int) -> Any:
+        try:
+            status, value = self.conns[w].recv()
+        except EOFError:
+            code = self.procs[w].exitcode
+            raise RuntimeError(f"worker {w} died (exit code {code}; out of memory?)") from None
+        if status == "error":
+            raise RuntimeError(f"worker {w}: {value}")
+        return value
+
+    def call(self, method: str, args_per_worker: Sequence[tuple] | None = None) -> list[Any]:
+        for w, conn in enumerate(self.conns):
+            conn.send((method, args_per_worker[w] if args_per_worker else ()))
+        return [self._result(w) for w in range(len(self.conns))]
+
+    def call_one(self, w: int, method: str, *args: Any) -> Any:
+        self.conns[w].send((method, args))
+        return self._result(w)
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(("stop", ()))
+            except (OSError, BrokenPipeError):
+                pass
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+
+
+class _Ray:
+    """Workers as Ray actors (a local Ray instance, or the cluster at ``address``)."""
+
+    name = "ray"
+
+    def __init__(self, factory: Callable, count: int, symmetry: bool, deadlock: bool,
+                 memory_share: int | None, address: str | None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise BackendUnavailable("the ray backend needs Ray: pip install 'consensus-refmodel[ray]' "
+                                     "(or pip install ray)") from None
+        self.ray = ray
+        self.started = False
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {"address": address} if address else {
+                "num_cpus": max(count, os.cpu_count() or 1), "include_dashboard": False}
+            ray.init(logging_level="ERROR", log_to_driver=False, **kwargs)
+            self.started = True
+        actor = ray.remote(num_cpus=0)(Partition)
+        self.actors = [actor.remote(factory, w, count, symmetry, deadlock, memory_share) for w in range(count)]
+
+    def call(self, method: str, args_per_worker: Sequence[tuple] | None = None) -> list[Any]:
+        refs = [getattr(a, method).remote(*(args_per_worker[w] if args_per_worker else ()))
+                for w, a in enumerate(self.actors)]
+        return self.ray.get(refs)
+
+    def call_one(self, w: int, method: str, *args: Any) -> Any:
+        return self.ray.get(getattr(self.actors[w], method).remote(*args))
+
+    def close(self) -> None:
+        for a in self.actors:
+            self.ray.kill(a)
+        self.actors = []
+        if self.started:
+            self.ray.shutdown()
+
+
+def _backend(opts: ParallelOptions, factory: Callable, symmetry: bool, deadlock: bool) -> Any:
+    share = None if opts.memory_limit is None else max(1, (opts.memory_limit - rss_bytes()) // max(1, opts.workers))
+    if opts.backend == "inline":  # the workers share this process: each watches the whole of it
+        return _Inline(factory, opts.workers, symmetry, deadlock, opts.memory_limit)
+    if opts.backend == "processes":
+        return _Processes(factory, opts.workers, symmetry, deadlock, share)
+    if opts.backend == "ray":
+        return _Ray(factory, opts.workers, symmetry, deadlock, share, opts.ray_address)
+    raise ValueError(f"unknown backend '{opts.backend}' (known: {', '.join(BACKENDS)})")
+
+
+# ------------------------------------------------------------------------------------------- coordinator
+
+
+def _dense(keys_per_worker: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Dense ranks (0, 1, 2 ...) of every worker's rank keys (each list ascending) in the merged order."""
+    import heapq
+
+    out: list[list[int]] = [[] for _ in keys_per_worker]
+    merged = heapq.merge(*[[(k, w) for k in keys] for w, keys in enumerate(keys_per_worker)])
+    for r, (_, w) in enumerate(merged):
+        out[w].append(r)
+    return out
+
+
+def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], properties: Sequence[Any],
+                      opts: ParallelOptions, *, symmetry: bool = False, limits: Limits = Limits(),
+                      deadlock: bool = False, progress: Callable[[Progress], None] | None = None,
+                      progress_every: float = 1.0) -> CheckResult:
+    """Explore breadth-first over ``opts.workers`` workers (see the module docstring).
+
+    ``factory()`` builds a portable engine and the properties to check, in each worker and once here (for
+    counterexamples); ``properties`` are the same properties, for the result's record."""
+    t0 = time.perf_counter()
+    engine, _ = factory()
+    system = engine.system
+    names = list(engine.action_names)
+    k = len(names)
+    by_name = {p.name: p for p in properties}
+    by_name[DEADLOCK.name] = DEADLOCK
+    identity = dict(opts.identity, workers=opts.workers)
+    fired, new_by = [0] * k, [0] * k
+    terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0} if deadlock else {"deadlock": 0}
+    levels: list[int] = []
+    generated = 0
+    pending: set[str] | None = None
+    manifest: dict[str, Any] | None = None
+    chunks: list[list[str]] = [[] for _ in range(opts.workers)]
+    comp_files: list[str] = []
+    components_log: list[Any] = []  # every components payload not yet in a checkpoint
+    if opts.resume:
+        manifest = read_manifest(opts.resume, identity)
+    ckpt_dir = opts.checkpoint or opts.resume
+    if opts.memory_limit is not None and ckpt_dir is None:
+        ckpt_dir = "refmodel-checkpoint"
+    if ckpt_dir:
+        Path(ckpt_dir).mkdir(parents=True, exist_ok=True)
+    backend = _backend(opts, factory, symmetry, deadlock)
+    verdict, reason, viol = "pass", None, None
+    last_ckpt = time.perf_counter()
+    rss_seen = rss_base = 0
+    try:
+        if manifest is not None:
+            loaded = _load_components(opts.resume, manifest["components"])  # type: ignore[arg-type]
+            for payload in loaded:
+                engine.import_components(payload)
+            chunks = manifest["chunks"]
+            comp_files = list(manifest["components"])
+            backend.call("load", [(opts.resume, chunks[w], loaded) for w in range(opts.workers)])
+            st = manifest["stats"]
+            levels, generated, fired, new_by = st["levels"], st["generated"], st["fired"], st["new_by"]
+            terminal, pending = st["terminal"], set(st["pending"]) if st["pending"] is not None else None
+            frontier = st["frontier"]
+        else:
+            res = backend.call("start")
+            pending = _pending(None, res)
+            generated = res[0]["generated"]
+            frontier = sum(r["new"] for r in res)
+            levels.append(frontier)
+            comps = [r["components"] for r in res]
+            components_log.extend(comps)
+            for c in comps:
+                engine.import_components(c)
+            viol = _first([r["violation"] for r in res])
+            if viol is not None:  # one worker stops at the first initial state that violates
+                rc = backend.call("recount", [(viol[0], viol[2], True)] * opts.workers)
+                levels[-1] = sum(r["new"] for r in rc)
+                generated = viol[0] + 1
+            ranks = _dense([r["keys"] for r in res])
+            backend.call("advance", [(ranks[w],) for w in range(opts.workers)])
+        depth = len(levels) - 1
+        rss_base = _total_rss(backend)
+        while viol is None and frontier:
+            if limits.max_depth is not None and depth >= limits.max_depth:
+                verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
+                break
+            now = time.perf_counter()
+            if limits.time_limit is not None and now - t0 >= limits.time_limit:
+                verdict, reason = "incomplete", f"time limit {limits.time_limit:g}s reached"
+                break
+            if limits.max_states is not None and sum(levels) >= limits.max_states:
+                verdict, reason = "incomplete", f"state limit {limits.max_states} reached"
+                break
+            if opts.memory_limit is not None and len(levels) >= 2 and rss_seen:
+                # the next level, priced at the bytes each state has cost so far above the start-up size
+                per_state = max(0, rss_seen - rss_base) / max(1, sum(levels))
+                growth = levels[-1] / max(1, levels[-2])
+                if rss_seen + per_state * levels[-1] * max(1.0, growth) > opts.memory_limit:
+                    verdict, reason = "incomplete", _memory_reason(opts.memory_limit, rss_seen)
+                    break
+            exp = backend.call("expand")
+            if any(r["over"] for r in exp):
+                backend.call("rollback")
+                verdict, reason = "incomplete", _memory_reason(opts.memory_limit, max(r["rss"] for r in exp))
+                break
+            comps = [r["components"] for r in exp]
+            for c in comps:
+                engine.import_components(c)
+            incoming = [([exp[src]["batches"][dst] for src in range(opts.workers)], comps)
+                        for dst in range(opts.workers)]
+            for r in exp:
+                del r["batches"]
+            ab = backend.call("absorb", incoming)
+            del incoming
+            if any(r["over"] for r in ab):
+                backend.call("rollback")
+                verdict, reason = "incomplete", _memory_reason(opts.memory_limit, max(r["rss"] for r in ab))
+                break
+            components_log.extend(comps)
+            viol = _first([r["violation"] for r in exp] + [r["violation"] for r in ab])
+            if viol is not None:  # the figures one worker has when it stops at this violation
+                rc = backend.call("recount", [(viol[0], viol[2], False)] * opts.workers)
+                for r, e in zip(rc, exp):
+                    e.update(generated=r["generated"], fired=r["fired"], terminal=r["terminal"])
+                for r, a in zip(rc, ab):
+                    a.update(new=r["new"], action_new=r["action_new"])
+            for r in exp:
+                generated += r["generated"]
+                for a in range(k):
+                    fired[a] += r["fired"][a]
+                for kind, n in r["terminal"].items():
+                    terminal[kind] = terminal.get(kind, 0) + n
+            new = sum(r["new"] for r in ab)
+            for r in ab:
+                for a in range(k):
+                    new_by[a] += r["action_new"][a]
+            pending = _pending(pending, ab)
+            ranks = _dense([r["keys"] for r in ab])
+            backend.call("advance", [(ranks[w],) for w in range(opts.workers)])
+            rss_seen = _total_rss(backend, [r["rss"] for r in ab])
+            if new:
+                levels.append(new)
+            frontier = new
+            depth = len(levels) - 1
+            if progress is not None and time.perf_counter() - now >= 0:
+                progress(Progress(sum(levels), generated, new, depth, time.perf_counter() - t0))
+            if ckpt_dir and opts.checkpoint and viol is None and (
+                    time.perf_counter() - last_ckpt >= opts.checkpoint_every):
+                _write_checkpoint(backend, ckpt_dir, identity, chunks, comp_files, components_log, levels,
+                                  generated, fired, new_by, terminal, pending, frontier)
+                components_log = []
+                last_ckpt = time.perf_counter()
+        if verdict == "incomplete" and ckpt_dir and reason and reason.startswith("memory"):
+            _write_checkpoint(backend, ckpt_dir, identity, chunks, comp_files, components_log, levels, generated,
+                              fired, new_by, terminal, pending, frontier)
+            reason += f"; checkpoint in {ckpt_dir} (resume with --resume {ckpt_dir} and a larger limit)"
+        found = _rebuild(backend, engine, by_name, viol, opts.workers) if viol is not None else None
+        stats = backend.call("stats")
+    finally:
+        backend.close()
+    if found is not None:
+        verdict = "deadlock" if found.invariant == DEADLOCK.name else "violation"
+    engine_stats: dict[str, int] = {}
+    for st in stats:
+        for key, n in st.items():
+            engine_stats[key] = max(engine_stats.get(key, 0), n)
+    engine_stats["workers"] = opts.workers
+    vacuous = {}
+    if found is None and pending:
+        vacuous = {p.name: p.antecedent_doc for p in properties if p.name in pending and p.antecedent is not None}
+    return CheckResult(
+        verdict=verdict, protocol=system.protocol, config=_config_dict(system.config),
+        mutant=getattr(system, "mutant", None), symmetry=symmetry, invariants=[p.name for p in properties],
+        distinct_states=sum(levels), generated_states=generated, depth=len(levels) - 1,
+        elapsed_s=time.perf_counter() - t0, levels=levels, action_fired=dict(zip(names, fired)),
+        action_new=dict(zip(names, new_by)), violation=found, incomplete_reason=reason, engine_stats=engine_stats,
+        terminal=terminal, vacuous=vacuous)
+
+
+def _total_rss(backend: Any, worker_rss: Sequence[int] | None = None) -> int:
+    """The resident memory of the run: the workers' and this process's (once, for inline workers)."""
+    if backend.name == "inline":
+        return rss_bytes()
+    return sum(backend.call("rss") if worker_rss is None else worker_rss) + rss_bytes()
+
+
+def _memory_reason(limit: int | None, rss: int) -> str:
+    return f"memory limit {(limit or 0) / 2**30:.2f} GB would be exceeded (at {rss / 2**30:.2f} GB)"
+
+
+def _pending(pending: set[str] | None, replies: Sequence[dict[str, Any]]) -> set[str]:
+    """Properties whose antecedent has held in no worker yet."""
+    now = set(replies[0]["pending"])
+    for r in replies[1:]:
+        now &= set(r["pending"])
+    return now if pending is None else pending & now
+
+
+def _first(candidates: Sequence[Any]) -> Any:
+    """The violation one worker would have met first: least rank key, a step before the state it reaches."""
+    found = [c for c in candidates if c is not None]
+    return min(found, key=lambda c: (c[0], c[1])) if found else None
+
+
+def _rebuild(backend: Any, engine: Engine, by_name: dict[str, Any], viol: tuple, count: int) -> Violation:
+    """The counterexample to ``viol``, followed back through the owners' parent pointers."""
+    _, _, kind, name, payload = viol
+    prop = by_name[name]
+    edge = None
+    if kind == "transition":
+        g, aid, t = payload
+        edge = (g % count, aid, t)
+    else:
+        g = payload
+    chain = []  # (encoded state, label or None), from the end back to an initial state
+    while g >= 0:
+        w, idx = g % count, g // count
+        e, pg, aid = backend.call_one(w, "entry", idx)
+        lab = None if pg < 0 else backend.call_one(pg % count, "label", aid)
+        chain.append((e, lab))
+        g = pg
+    chain.reverse()
+    system = engine.system
+    steps = []
+    for e, lab in chain:
+        raw = engine.decode(e)
+        steps.append(Step(lab, system.render(raw), raw))
+    if edge is not None:
+        w, aid, t = edge
+        raw = engine.decode(t)
+        steps.append(Step(backend.call_one(w, "label", aid), system.render(raw), raw))
+    cfg = system.config
+    verdict = (prop.fn(cfg, steps[-1].raw) if prop.kind == "state" else prop.fn(cfg, steps[-2].raw, steps[-1].raw))
+    why, servers = getattr(verdict, "why", ""), list(getattr(verdict, "servers", []))
+    if not servers and steps[-1].action is not None:
+        servers = sorted({str(v) for _, v in steps[-1].action.params if isinstance(v, Sid)})
+    return Violation(invariant=prop.name, kind=prop.kind, doc=prop.doc, trace=steps, why=why, servers=servers)
+
+
+# ---------------------------------------------------------------------------------------------- checkpoints
+
+
+def _write_checkpoint(backend: Any, directory: str, identity: dict[str, Any], chunks: list[list[str]],
+                      comp_files: list[str], components_log: list[Any], levels: list[int], generated: int,
+                      fired: list[int], new_by: list[int], terminal: dict[str, int], pending: set[str] | None,
+                      frontier: int) -> None:
+    """Append one chunk per worker and one components file, then replace the manifest (atomically)."""
+    d = Path(directory)
+    name = f"components-{len(comp_files)}.pkl"
+    with open(d / name, "wb") as f:
+        pickle.dump(components_log, f, protocol=pickle.HIGHEST_PROTOCOL)
+        f.flush()
+        os.fsync(f.fileno())
+    infos = backend.call("write_chunk", [(directory,)] * len(chunks))
+    new_chunks = [c + [info["name"]] for c, info in zip(chunks, infos)]
+    manifest = {"format": CHECKPOINT_FORMAT, "identity": identity, "chunks": new_chunks,
+                "components": comp_files + [name],
+                "stats": {"levels": levels, "generated": generated, "fired": fired, "new_by": new_by,
+                          "terminal": terminal, "pending": None if pending is None else sorted(pending),
+                          "frontier": frontier},
+                "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    tmp = d / "manifest.json.tmp"
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, d / "manifest.json")
+    backend.call("chunk_written", [(info,) for info in infos])
+    chunks[:] = new_chunks
+    comp_files.append(name)
+
+
+def read_manifest(directory: str, identity: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of the checkpoint in ``directory``, checked against the run about to resume."""
+    path = Path(directory) / "manifest.json"
+    if not path.is_file():
+        raise CheckpointError(f"{directory}: no checkpoint here (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable manifest ({exc})") from None
+    if manifest.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: checkpoint format {manifest.get('format')}, this version reads "
+                              f"{CHECKPOINT_FORMAT}")
+    theirs = manifest.get("identity", {})
+    for key in sorted(set(theirs) | set(identity)):
+        if json.dumps(theirs.get(key), sort_keys=True) != json.dumps(identity.get(key), sort_keys=True):
+            raise CheckpointError(f"{directory}: the checkpoint belongs to another run: {key} was "
+                                  f"{theirs.get(key)!r}, now {identity.get(key)!r}")
+    return manifest
+
+
+def _load_components(directory: str, names: Sequence[str]) -> list[Any]:
+    out: list[Any] = []
+    for name in names:
+        try:
+            with open(Path(directory) / name, "rb") as f:
+                out.extend(pickle.load(f))
+        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+            raise CheckpointError(f"{directory}/{name}: {exc}") from None
+    return out
