@@ -20,7 +20,7 @@ it.  Invariants and mutants may be named as the command line names them: ``"elec
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -73,6 +73,68 @@ def build(protocol: str, *, mutant: str | None = None, **bounds: Any) -> Any:
         raise InputError(str(exc.args[0])) from None
 
 
+@dataclass(frozen=True)
+class _Recipe:
+    """How a worker on another machine (a Ray actor) builds the model and properties of a run: plain data,
+    rebuilt there by name (a user's ``PATH.py:NAME`` references are resolved from ``base`` again)."""
+
+    protocol: str
+    config: Any
+    mutant: str | None
+    invariants: tuple[str, ...] | None
+    base: str | None
+
+    def __call__(self) -> tuple[Any, list[Any]]:
+        system = _protocol(self.protocol).build(self.config, self.mutant)
+        return system.portable_engine(), properties(self.protocol, self.invariants, self.base)
+
+
+def _run_partitioned(system: Any, props: list[Any], invariants: Sequence[str] | None, base: str | None, *,
+                     symmetry: bool, limits: Any, deadlock: bool, progress: Any, progress_every: float,
+                     workers: int, backend: str | None, ray_address: str | None, checkpoint: str | None,
+                     checkpoint_every: float, resume: str | None, memory_limit: float | None) -> CheckResult:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from refmodel.checkers import parallel
+    from refmodel.checkers.bfs import _config_dict
+
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}")
+    backend = backend or ("processes" if workers > 1 else "inline")
+    if backend not in parallel.BACKENDS:
+        raise InputError(f"--backend must be one of {', '.join(parallel.BACKENDS)}, not '{backend}'")
+    if ray_address and backend != "ray":
+        raise InputError("--ray-address needs --backend ray")
+    if memory_limit is not None and memory_limit <= 0:
+        raise InputError(f"--memory-limit must be a positive number of GB, not {memory_limit}")
+    if checkpoint and resume and checkpoint != resume:
+        raise InputError("--resume continues the checkpoint in its own directory: give --checkpoint the same "
+                         "directory or leave it out")
+    try:
+        ver = version("consensus-refmodel")
+    except PackageNotFoundError:
+        ver = "unknown"
+    identity = {"protocol": system.protocol, "config": _config_dict(system.config), "mutant": system.mutant,
+                "properties": sorted(p.name for p in props), "symmetry": symmetry, "deadlock": deadlock,
+                "version": ver}
+    opts = parallel.ParallelOptions(workers=workers, backend=backend, ray_address=ray_address,
+                                    checkpoint=checkpoint or resume, checkpoint_every=checkpoint_every,
+                                    resume=resume,
+                                    memory_limit=None if memory_limit is None else int(memory_limit * 2**30),
+                                    identity=identity)
+    if backend == "ray":
+        factory: Any = _Recipe(system.protocol, system.config, system.mutant,
+                               None if invariants is None else tuple(invariants), base)
+    else:
+        def factory() -> tuple[Any, list[Any]]:
+            return system.portable_engine(), props
+    try:
+        return parallel.check_partitioned(factory, props, opts, symmetry=symmetry, limits=limits, deadlock=deadlock,
+                                          progress=progress, progress_every=progress_every)
+    except (parallel.CheckpointError, parallel.BackendUnavailable) as exc:
+        raise InputError(str(exc)) from None
+
+
 def properties(protocol: str, invariants: Sequence[str] | None = None, base: str | None = None) -> list[Any]:
     """The properties named (default: the protocol's default set), resolved as :func:`check` resolves them;
     ``PATH.py:NAME`` references relative to ``base`` (default: the current directory)."""
@@ -91,7 +153,9 @@ def check(protocol: str, *, invariants: Sequence[str] | None = None, mutant: str
           time_limit: float | None = None, graph: bool = False,
           progress: Callable[[Any], None] | None = None, progress_every: float = 1.0,
           deadlock: bool | None = None, liveness: Sequence[str] = (), fairness: Sequence[str] = (),
-          **bounds: Any) -> CheckResult:
+          workers: int = 1, backend: str | None = None, ray_address: str | None = None,
+          checkpoint: str | None = None, checkpoint_every: float = 0.0, resume: str | None = None,
+          memory_limit: float | None = None, **bounds: Any) -> CheckResult:
     """Model-check ``protocol`` breadth-first within ``bounds`` (e.g. ``servers=3, max_term=2``).
 
     Returns the :class:`~refmodel.checkers.bfs.CheckResult`: ``verdict`` (``pass``, ``violation``,
@@ -102,20 +166,31 @@ def check(protocol: str, *, invariants: Sequence[str] | None = None, mutant: str
     ``deadlock``: whether a state with no enabled action is an error (default: the protocol's: on for poa, as
     TLC; off for raft, where Restart is always enabled, and for etcdraft, as MCetcdraft.cfg says).
     ``liveness``: names of liveness properties (``<>P``, ``[]<>P``, ``P ~> Q``), checked under the ``fairness``
-    assumptions (``wf:Action``, ``sf:Action``, ``wf:Action[*]`` per instance)."""
+    assumptions (``wf:Action``, ``sf:Action``, ``wf:Action[*]`` per instance).  ``workers``, ``backend``,
+    ``ray_address``, ``checkpoint``, ``checkpoint_every``, ``resume``, ``memory_limit``: see :func:`run_check`."""
     system = build(protocol, mutant=mutant, **bounds)
     return run_check(system, invariants=invariants, symmetry=symmetry, max_states=max_states, max_depth=max_depth,
                      time_limit=time_limit, graph=graph, progress=progress, progress_every=progress_every,
-                     deadlock=deadlock, liveness=liveness, fairness=fairness)
+                     deadlock=deadlock, liveness=liveness, fairness=fairness, workers=workers, backend=backend,
+                     ray_address=ray_address, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                     resume=resume, memory_limit=memory_limit)
 
 
 def run_check(system: Any, *, invariants: Sequence[str] | None = None, symmetry: bool = False,
               max_states: int | None = None, max_depth: int | None = None, time_limit: float | None = None,
               graph: bool = False, progress: Callable[[Any], None] | None = None, progress_every: float = 1.0,
               deadlock: bool | None = None, liveness: Sequence[str] = (), fairness: Sequence[str] = (),
-              base: str | None = None) -> CheckResult:
+              base: str | None = None, workers: int = 1, backend: str | None = None,
+              ray_address: str | None = None, checkpoint: str | None = None, checkpoint_every: float = 0.0,
+              resume: str | None = None, memory_limit: float | None = None) -> CheckResult:
     """:func:`check` on a model already built (``refmodel.build``); ``base`` is where relative
-    ``PATH.py:NAME`` references resolve."""
+    ``PATH.py:NAME`` references resolve.
+
+    ``workers``/``backend`` (``processes``, ``ray``, ``inline``)/``ray_address``: a partitioned search
+    (:mod:`refmodel.checkers.parallel`) with the same figures; ``checkpoint`` (a directory, written at level
+    boundaries, at most every ``checkpoint_every`` seconds), ``resume`` (continue from one) and
+    ``memory_limit`` (GB: stop with verdict ``incomplete`` and a checkpoint before going over) use it too,
+    with one worker if no more are asked for."""
     import refmodel.invariants as inv
     from refmodel.checkers.bfs import Limits
     from refmodel.checkers.bfs import check as bfs
@@ -140,6 +215,14 @@ def run_check(system: Any, *, invariants: Sequence[str] | None = None, symmetry:
     if deadlock is None:
         deadlock = _protocol(system.protocol).check_deadlock
     limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
+    if workers > 1 or backend is not None or ray_address or checkpoint or resume or memory_limit is not None:
+        if live or graph:
+            raise InputError(f"{'--liveness' if live else '--graph'} needs the whole graph in one process: "
+                             "it does not combine with --workers, --checkpoint, --resume or --memory-limit")
+        return _run_partitioned(system, props, invariants, base, symmetry=symmetry, limits=limits,
+                                deadlock=deadlock, progress=progress, progress_every=progress_every,
+                                workers=workers, backend=backend, ray_address=ray_address, checkpoint=checkpoint,
+                                checkpoint_every=checkpoint_every, resume=resume, memory_limit=memory_limit)
     engine = system.engine()
     result = bfs(engine, props, symmetry=symmetry, limits=limits, graph=graph, progress=progress,
                  progress_every=progress_every, deadlock=deadlock, transitions=bool(live))

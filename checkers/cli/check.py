@@ -27,7 +27,7 @@ from refmodel.checkers.cli.common import (
 def run_check(proto: Any, config: Any, *, invariants: list[str] | None, mutant: str | None, symmetry: bool,
               limits: Any, graph: bool = False, progress: str = "off", deadlock: bool | None = None,
               liveness: list[str] | None = None, fairness: list[str] | None = None,
-              base: str | None = None) -> tuple[Any, Any]:
+              base: str | None = None, parallel: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """Build the model and properties, run the BFS checker (and liveness); return the model and the result."""
     from refmodel.model import UnknownMutant
 
@@ -39,7 +39,8 @@ def run_check(proto: Any, config: Any, *, invariants: list[str] | None, mutant: 
                                       max_states=limits.max_states, max_depth=limits.max_depth,
                                       time_limit=limits.time_limit, graph=graph, progress=_progress(progress),
                                       progress_every=PROGRESS_EVERY.get(progress, 1.0), deadlock=deadlock,
-                                      liveness=liveness or (), fairness=fairness or (), base=base)
+                                      liveness=liveness or (), fairness=fairness or (), base=base,
+                                      **(parallel or {}))
 
 
 def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
@@ -64,7 +65,11 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
     system, result = run_check(proto, config, invariants=args.invariant, mutant=args.mutant,
                                symmetry=args.symmetry, limits=limits, graph=bool(args.graph or args.stats),
                                progress=args.progress, deadlock=args.deadlock, liveness=args.liveness,
-                               fairness=args.fairness)
+                               fairness=args.fairness,
+                               parallel={"workers": args.workers, "backend": args.backend,
+                                         "ray_address": args.ray_address, "checkpoint": args.checkpoint,
+                                         "checkpoint_every": args.checkpoint_every, "resume": args.resume,
+                                         "memory_limit": args.memory_limit})
     if args.progress == "auto" and sys.stderr.isatty():
         sys.stderr.write("\r\x1b[K")
     write_outputs(system, result, graph=args.graph, itf=args.itf, html=args.html)

@@ -53,6 +53,22 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", choices=("auto", "off", "jsonl"), default="auto",
                    help="progress on stderr: a live line on a terminal, twice a second (auto, the default; "
                         "nothing when stderr is not a terminal), none (off), or a JSON line every 2 s (jsonl)")
+    g = p.add_argument_group("partitioned search, checkpoints, memory (the same figures as one worker)")
+    g.add_argument("--workers", type=number_arg(int, 1), default=1, metavar="N",
+                   help="split the search over N workers, level by level (default 1)")
+    g.add_argument("--backend", choices=("processes", "ray", "inline"), default=None,
+                   help="where the workers run: processes on this machine (default with --workers), Ray actors "
+                        "(pip install 'consensus-refmodel[ray]'), or inline in this process")
+    g.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (default: start a local Ray)")
+    g.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint to DIR at level boundaries "
+                   "(append-only; survives a kill)")
+    g.add_argument("--checkpoint-every", type=_nonneg_float, default=0.0, metavar="S",
+                   help="at most one checkpoint every S seconds (default 0: every level)")
+    g.add_argument("--resume", metavar="DIR", help="continue the run checkpointed in DIR (same model, bounds "
+                   "and properties; refused otherwise)")
+    g.add_argument("--memory-limit", type=number_arg(float, 0, strict=True), metavar="GB",
+                   help="stop with verdict incomplete and a checkpoint (to --checkpoint, else "
+                        "./refmodel-checkpoint) before all processes together would use more than GB")
 
 
 def number_arg(cast: type, low: float, *, strict: bool = False) -> Callable[[str], Any]:

@@ -1,0 +1,262 @@
+"""The partitioned search (``--workers``, ``--backend``), checkpoints (``--checkpoint``, ``--resume``) and the
+memory budget (``--memory-limit``) give exactly the figures of one worker: counts, per-action figures, levels,
+the counterexample step for step."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import refmodel
+from refmodel.checkers import parallel, report
+from refmodel.model.core import HashCollision, HashInterner, stable_bytes, stable_hash
+
+N2 = dict(servers=2, max_term=2, max_log=1)  # TLC: 1,760 distinct, 13,797 generated, depth 28
+N2_L2 = dict(servers=2, max_term=2, max_log=2, max_msgs=2)  # TLC: 41,952 / 423,515 / 43
+N3_SYM = dict(servers=3, max_term=2, max_log=0)  # with symmetry, TLC: 118,001 / 1,451,643 / 39
+TIMING = ("elapsed_s", "states_per_s", "generated_per_s", "engine")
+
+
+def figures(result) -> dict:
+    out = report.to_json(result)
+    for key in TIMING:
+        out.pop(key, None)
+    return out
+
+
+def both(protocol: str, bounds: dict, *, mutant: str | None = None, symmetry: bool = False, **par) -> tuple:
+    system = refmodel.build(protocol, mutant=mutant, **bounds)
+    one = refmodel.run_check(system, symmetry=symmetry)
+    many = refmodel.run_check(system, symmetry=symmetry, **par)
+    return figures(one), figures(many)
+
+
+# ---------------------------------------------------------------------------------------- portable ids
+
+
+def test_stable_hash_is_the_same_in_another_process_with_another_hash_seed():
+    value = (frozenset({"b", "a", ("x", 1)}), {"k": frozenset({3, 1})}, None, True, "s")
+    code = ("from refmodel.model.core import stable_hash; "
+            "print(stable_hash((frozenset({'a', 'b', ('x', 1)}), {'k': frozenset({1, 3})}, None, True, 's')))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2", "3")}
+    assert outs == {str(stable_hash(value))}
+    assert stable_bytes(1) != stable_bytes(True) != stable_bytes("1")
+
+
+def test_hash_interner_refuses_a_collision():
+    ids = HashInterner()
+    k = ids(("a", 1))
+    ids.add(k, ("a", 1))  # the same value again: fine
+    with pytest.raises(HashCollision):
+        ids.add(k, ("b", 2))  # another value under the same id
+    other = HashInterner()
+    other.objs[k] = ("c", 3)  # forge a collision: a different value already holds the hash
+    with pytest.raises(HashCollision, match="same content hash"):
+        other(("a", 1))
+
+
+@pytest.mark.parametrize("protocol, bounds, symmetry", [("raft", N2, False), ("raft", N3_SYM, True),
+                                                        ("etcdraft", {}, False)])
+def test_portable_engines_count_as_the_fast_ones(protocol, bounds, symmetry):
+    from refmodel.checkers.bfs import check
+
+    system = refmodel.build(protocol, **bounds)
+    a, b = check(system.engine(), symmetry=symmetry), check(system.portable_engine(), symmetry=symmetry)
+    assert (a.distinct_states, a.generated_states, a.depth, a.action_new) == \
+           (b.distinct_states, b.generated_states, b.depth, b.action_new)
+
+
+# ---------------------------------------------------------------------------------- same figures as one
+
+
+@pytest.mark.parametrize("backend, workers", [("inline", 2), ("inline", 3), ("processes", 2)])
+def test_partitioned_search_gives_tlc_figures_of_one_worker(backend, workers):
+    one, many = both("raft", N2, workers=workers, backend=backend)
+    assert (many["distinct_states"], many["generated_states"], many["tlc_depth"]) == (1760, 13797, 28)
+    assert many == one
+
+
+def test_partitioned_search_with_symmetry():
+    one, many = both("raft", N3_SYM, symmetry=True, workers=2, backend="processes")
+    assert (many["distinct_states"], many["generated_states"], many["tlc_depth"]) == (118001, 1451643, 39)
+    assert many == one
+
+
+@pytest.mark.parametrize("protocol, bounds", [("etcdraft", {}), ("poa", dict(signers=3, max_height=2))])
+def test_partitioned_search_on_the_other_models(protocol, bounds):
+    one, many = both(protocol, bounds, workers=2, backend="inline")
+    assert many == one
+
+
+def test_partitioned_search_finds_the_same_counterexample_and_stops_with_the_same_figures():
+    one, many = both("raft", dict(servers=2, max_term=2, max_log=0), mutant="minority_quorum", symmetry=True,
+                     workers=2, backend="processes")
+    assert one["verdict"] == "violation"
+    assert many == one  # the trace step for step, and the figures at the moment one worker stops
+
+
+def test_a_seeded_bug_is_caught_at_the_same_depth_by_every_backend():
+    system = refmodel.build("raft", mutant="vote_twice", servers=2, max_term=2, max_log=0)
+    runs = [refmodel.run_check(system, symmetry=True, workers=w, backend=b)
+            for w, b in ((1, None), (2, "inline"), (3, "processes"))]
+    assert {r.verdict for r in runs} == {"violation"}
+    traces = [[str(s.action) for s in r.violation.trace] for r in runs]
+    assert traces[0] == traces[1] == traces[2]
+    assert [r.violation.invariant for r in runs] == ["raft.election_safety"] * 3
+
+
+# ------------------------------------------------------------------------------------------------- ray
+
+
+def _need_ray():
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the Ray backend: install the extra (pip install '.[test,ray]')")
+        pytest.skip("ray is not installed (pip install '.[ray]')")
+
+
+def test_ray_backend_on_a_local_two_worker_instance():
+    _need_ray()
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    try:
+        for bounds, symmetry in ((N2, False), (N2_L2, False), (dict(servers=2, max_term=2, max_log=1), True)):
+            one, many = both("raft", bounds, symmetry=symmetry, workers=2, backend="ray")
+            assert many == one
+        one, many = both("etcdraft", {}, workers=2, backend="ray")
+        assert many == one
+        one, many = both("raft", dict(servers=2, max_term=2, max_log=0), mutant="minority_quorum", symmetry=True,
+                         workers=2, backend="ray")
+        assert one["verdict"] == "violation" and many == one
+    finally:
+        ray.shutdown()
+
+
+# ----------------------------------------------------------------------------------------- checkpoints
+
+
+def refmodel_cmd() -> list[str]:
+    return [sys.executable, "-m", "refmodel.checkers.cli"]
+
+
+N2_L2_FLAGS = ["--servers", "2", "--max-term", "2", "--max-log", "2", "--max-msgs", "2"]
+
+
+def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(refmodel_cmd() + args, capture_output=True, text=True, **kw)
+
+
+def _uninterrupted() -> dict:
+    out = _run(["check", "raft", *N2_L2_FLAGS, "--json"], check=True)
+    return _strip(json.loads(out.stdout))
+
+
+def _strip(d: dict) -> dict:
+    for key in TIMING:
+        d.pop(key, None)
+    return d
+
+
+@pytest.mark.parametrize("backend", ["processes", "ray"])
+def test_a_run_killed_with_sigkill_at_a_random_moment_resumes_to_the_same_figures(tmp_path, backend):
+    if backend == "ray":
+        _need_ray()
+    ck = tmp_path / "ck"
+    cmd = refmodel_cmd() + ["check", "raft", *N2_L2_FLAGS, "--workers", "2", "--backend", backend,
+                            "--checkpoint", str(ck), "--json", "--progress", "off"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (ck / "manifest.json").exists():  # the run is under way once it has a first checkpoint
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before its first checkpoint"
+        time.sleep(0.02)
+    time.sleep(random.Random().uniform(0.0, 1.0))  # a random moment: maybe in a level, maybe while writing
+    killed = proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its workers, without warning
+    proc.wait()
+    manifest = json.loads((ck / "manifest.json").read_text())
+    resumed = _run(["check", "raft", *N2_L2_FLAGS, "--workers", "2", "--backend", backend, "--resume", str(ck),
+                    "--json", "--progress", "off"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert _strip(json.loads(resumed.stdout)) == _uninterrupted()
+    assert killed or manifest["stats"]["frontier"] == 0
+
+
+def test_resuming_another_run_is_refused_in_one_line(tmp_path):
+    ck = tmp_path / "ck"
+    first = _run(["check", "raft", "--servers", "2", "--max-term", "2", "--max-log", "1", "--checkpoint", str(ck),
+                  "--progress", "off"])
+    assert first.returncode == 0, first.stderr
+    other = _run(["check", "raft", "--servers", "2", "--max-term", "3", "--max-log", "1", "--resume", str(ck)])
+    assert other.returncode == 2
+    assert other.stderr.count("\n") == 1 and "belongs to another run: config" in other.stderr
+    props = _run(["check", "raft", "--servers", "2", "--max-term", "2", "--max-log", "1", "--resume", str(ck),
+                  "--invariant", "raft.election_safety"])
+    assert props.returncode == 2 and "properties" in props.stderr
+    missing = _run(["check", "raft", "--resume", str(tmp_path / "nothing")])
+    assert missing.returncode == 2 and "no checkpoint here" in missing.stderr
+
+
+def test_memory_limit_stops_cleanly_and_resume_finishes_on_a_larger_limit(tmp_path):
+    ck = tmp_path / "ck"
+    flags = ["check", "raft", "--servers", "3", "--max-term", "2", "--max-log", "0", "--symmetry", "--json",
+             "--progress", "off"]
+    stopped = _run(flags + ["--memory-limit", "0.06", "--checkpoint", str(ck)])
+    assert stopped.returncode == 3, stopped.stderr  # incomplete
+    partial = json.loads(stopped.stdout)
+    assert partial["verdict"] == "incomplete" and "memory limit" in partial["incomplete_reason"]
+    assert 0 < partial["distinct_states"] < 118001 and (ck / "manifest.json").exists()
+    finished = _run(flags + ["--memory-limit", "2", "--resume", str(ck)])
+    assert finished.returncode == 0, finished.stderr
+    full = _strip(json.loads(finished.stdout))
+    assert (full["distinct_states"], full["generated_states"], full["tlc_depth"]) == (118001, 1451643, 39)
+    one = _run(flags)
+    assert full == _strip(json.loads(one.stdout))
+
+
+def test_bad_parallel_options_are_one_line_errors():
+    for args, says in ((["--workers", "0"], "--workers"), (["--backend", "mpi"], "--backend"),
+                       (["--ray-address", "x:1"], "--ray-address needs --backend ray"),
+                       (["--workers", "2", "--liveness", "raft.leader_elected"], "needs the whole graph"),
+                       (["--memory-limit", "0"], "--memory-limit")):
+        out = _run(["check", "raft", *args])
+        assert out.returncode == 2, (args, out.stderr)
+        assert says in out.stderr.strip().splitlines()[-1], out.stderr  # the last line says what is wrong
+
+
+def test_ray_backend_without_ray_says_how_to_install(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_ray(name, *a, **k):
+        if name == "ray":
+            raise ImportError("no ray")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(refmodel.InputError, match=r"pip install 'consensus-refmodel\[ray\]'"):
+        refmodel.check("raft", servers=2, max_term=2, max_log=1, workers=2, backend="ray")
+
+
+def test_layout_of_a_checkpoint_is_append_only(tmp_path):
+    ck = tmp_path / "ck"
+    system = refmodel.build("raft", **N2)
+    refmodel.run_check(system, checkpoint=str(ck))
+    manifest = json.loads((ck / "manifest.json").read_text())
+    assert manifest["identity"]["config"]["servers"] == 2 and manifest["stats"]["frontier"] == 0
+    chunks = manifest["chunks"][0]
+    assert len(chunks) == len(manifest["stats"]["levels"]) and all((ck / c).exists() for c in chunks)
+    assert not list(Path(ck).glob("*.tmp"))
+    assert parallel.read_manifest(str(ck), manifest["identity"]) == manifest
