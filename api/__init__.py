@@ -214,11 +214,12 @@ def prove(protocol: str, *, invariants: Sequence[str] | None = None, bmc: int | 
 
 
 def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None = None,
-                   invariants: bool = True) -> Any:
+                   invariants: bool = True, mutant: str | None = None) -> Any:
     """Validate an implementation's recorded trace (for ``etcdraft``: etcd-io/raft's ndjson trace format)
     against the model, as ``refmodel trace validate`` does; returns the
     :class:`~refmodel.checkers.trace_validate.TraceResult` (``verdict`` ``valid`` or ``invalid``, ``line``,
-    ``event`` and the mismatch on an invalid trace).  Malformed input raises :class:`InputError`."""
+    ``event`` and the mismatch on an invalid trace).  ``mutant``: against that mutant's rules.  Malformed input
+    raises :class:`InputError`."""
     import importlib
 
     from refmodel.checkers.trace_validate import validate
@@ -235,7 +236,13 @@ def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None
         events = mod.parse_trace(path, max_events=max_events)
     except mod.TraceInputError as exc:
         raise InputError(str(exc)) from None
-    mapping = mod.mapping(events)
+    if mutant is not None:
+        try:
+            mapping = mod.mapping(events, mod.mutant_rules(mutant))
+        except (AttributeError, KeyError):
+            raise InputError(f"unknown {model} mutant '{mutant}'") from None
+    else:
+        mapping = mod.mapping(events)
     return validate(mapping, events, check=mod.invariant_checker(mapping) if invariants else None)
 
 

@@ -243,7 +243,7 @@ def test_geth_scenarios_end_where_their_outcome_shows(tmp_path, capsys):
     (["vectors"], "vectors needs a protocol"),
     (["vectors", "paxos", "--out", "x"], "paxos"),
     (["vectors", "raft", "--format", "geth", "--out", "x"], "--format geth is go-ethereum's Clique table"),
-    (["vectors", "raft", "--format", "etcd", "--out", "x"], "refmodel trace validate"),
+    (["vectors", "raft", "--format", "etcd", "--out", "x"], "for etcdraft, not raft"),
     (["vectors", "raft", "--servers", "0", "--out", "x"], "--servers must be >= 1"),
     (["vectors", "raft", "--max", "0", "--out", "x"], "--max"),
     (["vectors", "raft"], "--out"),

@@ -844,6 +844,20 @@ def _bootstrap(events: Sequence[TraceEvent]) -> dict[str, tuple]:
     return out
 
 
+def mutant_names() -> tuple[str, ...]:
+    """The mutants ``refmodel trace validate --mutant`` knows (model/etcdraft/mutants.py)."""
+    from refmodel.model.etcdraft.mutants import MUTANTS
+
+    return tuple(MUTANTS)
+
+
+def mutant_rules(name: str) -> A.Rules:
+    """The rules of mutant ``name`` (:class:`KeyError` if there is none)."""
+    from refmodel.model.etcdraft.mutants import MUTANTS
+
+    return MUTANTS[name].rules
+
+
 def mapping(events: Sequence[TraceEvent], rules: A.Rules | None = None) -> EtcdTraceMapping:
     """The mapping for ``events`` (servers and initial state come from the events); ``rules``: a mutant's
     rule bundle instead of the model's."""

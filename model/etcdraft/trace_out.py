@@ -21,6 +21,11 @@ express, built from the model's explored graph:
   cannot be explained by the validator, whose bag holds the copies that were sent);
 * the receive of an ``AppendEntriesResponse`` answering a snapshot is left out: etcd's trace logs no
   message type the validator maps to it (``MsgAppResp`` is an answer to ``MsgApp``);
+* ApplySimpleConfChange of a bootstrap entry other than the last (a server outside the initial
+  configuration that has received, and committed, only part of the bootstrap log) is left out: the
+  validator, like Traceetcdraft.tla's TraceInitLogVars, gives every bootstrap entry the configuration of the
+  last one, so it would apply another configuration than the model (``MCetcdraft``'s BootstrapLog lists
+  ``{1}``, ``{1, 2}``, ...);
 * every other action is one line: RequestVote -> ``SendRequestVoteRequest`` (to itself:
   ``SendRequestVoteResponse``), AppendEntries / Heartbeat / SendSnapshot -> ``SendAppendEntriesRequest``
   (``MsgApp`` / ``MsgHeartbeat`` / ``MsgSnap``, whose ``entries`` is the snapshot's index, as etcd logs it),
@@ -59,6 +64,7 @@ from refmodel.model.etcdraft.state import (
     AE_REQ,
     AE_RESP,
     CANDIDATE,
+    CONFIG_ENTRY,
     FOLLOWER,
     LEADER,
     NIL,
@@ -85,12 +91,21 @@ CONF_ACTIONS = {"AddNewServer": "AddNewServer", "AddLearner": "AddLearner", "Del
 #: what the format leaves out, and why (the reports print it)
 NOTE = ("etcd trace view: a receive line stands for the chain of Receive steps one message takes (UpdateTerm, "
         "ReturnToFollowerState, Conflict/NoConflictAppendEntriesRequest, then the step that consumes it); "
-        "DuplicateMessage and DropMessage have no etcd event, nor the receive of an answer to a snapshot")
+        "DuplicateMessage and DropMessage have no etcd event, nor the receive of an answer to a snapshot, nor "
+        "ApplySimpleConfChange of a bootstrap entry but the last")
 
 
 def _message(label: Label) -> Message | None:
     view = label.param("m")
     return None if view is None else view.msg
+
+
+def _applies_partial_bootstrap(st: EtcdState, label: Label, init_servers: int) -> bool:
+    """ApplySimpleConfChange(i) in ``st`` applies bootstrap entry k < I (the first I entries of every log are the
+    bootstrap's term-1 ConfigEntry entries, entry k listing servers 1..k; see ``state.bootstrap_log``)."""
+    sv = st.servers[label.param("i") - 1]
+    k = next((x for x in range(sv.commitIndex, 0, -1) if sv.log[x - 1].type == CONFIG_ENTRY), 0)
+    return 0 < k < init_servers
 
 
 def _expressible_receive(m: Message) -> bool:
@@ -183,6 +198,8 @@ class EtcdView:
         #: (model node, view action id) -> the model nodes after each step of it
         self.paths: dict[tuple[int, int], list[int]] = {}
 
+        init_servers = engine.system.config.init_servers
+
         def base_label(a: int) -> Label:
             lab = self._labels.get(a)
             if lab is None:
@@ -204,6 +221,8 @@ class EtcdView:
                         aid = aids[0] if len(aids) == 1 else self._chain(aids)
                         self.paths[(u, aid)] = nodes
                         found.append((aid, nodes[-1]))
+                    continue
+                if lab.action == "ApplySimpleConfChange" and _applies_partial_bootstrap(self.state(u), lab, init_servers):
                     continue
                 self.paths[(u, a)] = [v]
                 found.append((a, v))
@@ -423,12 +442,12 @@ class EtcdTraceOracle:
         from refmodel.model.etcdraft.trace import mapping, parse_lines
 
         lines, where = vector_lines(self.view, nodes, aids)
-        events = parse_lines(lines, "vector")
+        events = parse_lines(["{}", *lines], "vector")  # line 1: the file's first record (not a trace event)
         res = self._validate(mapping(events, self.rules), events)
         if res.verdict == "valid":
             return None
         why = res.mismatch.describe() if res.mismatch is not None else ""
-        return where[res.line - 1], f"line {res.line} ({res.event_name}) not explained: {why}".rstrip(": ")
+        return where[res.line - 2], f"line {res.line} ({res.event_name}) not explained: {why}".rstrip(": ")
 
     def first_failure(self, explored: Any, vector: Any) -> tuple[int, str] | None:
         return self.verdict(vector.nodes, vector.aids)
