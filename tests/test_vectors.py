@@ -274,12 +274,13 @@ def _readme_section() -> str:
 
 
 def test_readme_commands_and_harness_examples_run(capsys, tmp_path, monkeypatch):
-    """The section's shell commands give the exit codes it states, and both harness examples run verbatim on
-    what they wrote."""
+    """The section's shell commands give the exit codes it states, and the three harness examples run verbatim
+    on what they wrote."""
     section = _readme_section()
     shell = section.split("```sh\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)
-    expected = {"--mutants  # exit 1": 1, "minority_quorum": 2, "keep_votes_of_dropped_signer": 1}
+    expected = {"--mutants  # exit 1": 1, "minority_quorum": 2, "keep_votes_of_dropped_signer": 1,
+                "--mutant send_before_persist": 1}
     for line in shell.splitlines():
         if not line.startswith("refmodel ") or "--cover edges" in line:  # that one: test_raft_edges_cover_...
             continue
@@ -287,7 +288,7 @@ def test_readme_commands_and_harness_examples_run(capsys, tmp_path, monkeypatch)
         want = next((code for key, code in expected.items() if key in line), 0)
         assert run(capsys, *argv)[0] == want, line
     blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
-    assert len(blocks) == 2
+    assert len(blocks) == 3  # itf, geth, etcd
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
         assert capsys.readouterr().out.startswith("every ")
