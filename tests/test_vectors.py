@@ -227,6 +227,33 @@ def test_geth_suite_with_room_for_votes_kills_every_mutant(capsys, tmp_path):
     assert run(capsys, "poa", "replay", out)[0] == 0
 
 
+def test_epoch_3_leaves_no_room_for_keep_votes_of_dropped_signer():
+    """benchmarks/vectors.md's explanation of the acceptance runs' survivor, pinned: with --epoch 3 only two
+    blocks between checkpoints can vote, so the exhaustive scan (pairs of model and mutant snapshots along
+    every chain of the bounds) finds no chain telling keep_votes_of_dropped_signer apart, and a vote cast
+    again, a withdrawn vote, a drop shrinking the recency window and execute on touch are out of reach; with
+    --epoch 5 --max-height 6 the scan finds a four-block chain (a signer's drop vote outlives its own drop and
+    still counts) and only execute on touch stays out of reach."""
+    from refmodel.model.poa.config import PoaConfig
+    from refmodel.model.poa.vectors import CliqueChain, geth_oracles
+
+    def scan(height: int, epoch: int):
+        chain = CliqueChain(PoaConfig(signers=3, candidates=1, max_height=height, epoch=epoch))
+        oracle = next(o for o in geth_oracles(chain) if o.name == "keep_votes_of_dropped_signer")
+        return oracle.distinguish(None)
+
+    assert scan(4, 3) is None
+    found = scan(6, 5)
+    assert found is not None and len(found) == 4
+    assert "drop: the dropped signer's votes are discarded" in str(found[2])
+    small = refmodel.vectors("poa", format="geth", signers=3, candidates=1, max_height=4, epoch=3, kill=False)
+    # (the e5 h6 suite misses only execute on touch: test_geth_suite_with_room_for_votes_kills_every_mutant)
+    touch = [b for b in BRANCHES if b.startswith("execute on touch")]
+    assert small.unreachable == ["vote cast again: counted once",
+                                 "vote withdrawn: an invalid vote uncasts the sealer's earlier one",
+                                 "drop: one more recent leaves the smaller window", *touch]
+
+
 def test_geth_scenarios_end_where_their_outcome_shows(tmp_path, capsys):
     """A rejected block is the last of its scenario and the only branch that scenario claims to cover."""
     out = tmp_path / "v.json"
