@@ -103,6 +103,7 @@ class Suite:
     #: reachable items no step of the graph the format can express covers (``system.not_expressible``)
     not_expressible: list[str] = field(default_factory=list)
     view: str = ""  # how the format sees the model's graph, when it is not the model's own (``system.view_note``)
+    model_graph: dict[str, int] | None = None  # then the model's own graph: states, transitions
     #: the format's own check of the written vectors, if it has one (e.g. etcd traces: each one validated)
     format_check: dict[str, Any] | None = None
     source: Any = field(default=None, repr=False)  # what the format's writer reads besides the graph, if anything
@@ -354,7 +355,8 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
         unreachable=unreachable, beyond_max=[name(i) for i in beyond], vectors=vectors, greedy=greedy,
         naive=Figures(len(naive_len), sum(naive_len.values())), mutants=rows, method=method,
         timings={"explore_s": check_result.elapsed_s, "cover_s": t_cover, "mutants_s": time.perf_counter() - t1},
-        explored=ex, not_expressible=not_expressible, view=getattr(system, "view_note", ""))
+        explored=ex, not_expressible=not_expressible, view=getattr(system, "view_note", ""),
+        model_graph=getattr(system, "model_graph", None))
 
 
 def _rejections(ex: Explored, final_outcome_only: bool) -> list[bool]:

@@ -117,7 +117,8 @@ def summary_json(suite: Suite) -> dict[str, Any]:
                   "generated": suite.generated},
         "items": suite.items, "reachable": suite.reachable, "covered": suite.covered,
         "unreachable": suite.unreachable, "beyond_max": suite.beyond_max,
-        **({"view": suite.view, "not_expressible": suite.not_expressible} if suite.view else {}),
+        **({"view": suite.view, "model_graph": suite.model_graph, "not_expressible": suite.not_expressible}
+           if suite.view else {}),
         **({"format_check": {k: v for k, v in suite.format_check.items() if not k.endswith("_s")}}
            if suite.format_check else {}),
         "vectors": len(suite.vectors),
@@ -142,7 +143,9 @@ def summary_text(suite: Suite) -> str:
         lines.append(f"unreachable within the bounds ({len(suite.unreachable)}): "
                      + _some(suite.unreachable))
     if suite.view:
-        lines.append(suite.view)
+        mg = suite.model_graph
+        lines.append(suite.view + (f" (the model's graph: {mg['states']:,} states, {mg['transitions']:,} transitions)"
+                                   if mg else ""))
         if suite.not_expressible:
             lines.append(f"not expressible in this format ({len(suite.not_expressible)}): "
                          + _some(suite.not_expressible))

@@ -122,6 +122,7 @@ class ViewSystem:
         self.protocol = self._base.protocol
         self.config = self._base.config
         self.view_note = NOTE
+        self.model_graph = {"states": view.base_states, "transitions": view.base_transitions}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)
@@ -191,6 +192,7 @@ class EtcdView:
             out[u].append((a, v))
             top = max(top, a)
         self.base_aids = sorted({a for _, _, a in g.edges(keys=True)})
+        self.base_states, self.base_transitions = g.number_of_nodes(), g.number_of_edges()
         self._labels: dict[int, Label] = {}
         self.sub_labels: dict[Label, tuple[Label, ...]] = {}  # chain label -> its steps' labels
         self._chain_aid: dict[tuple[int, ...], int] = {}
