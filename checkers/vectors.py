@@ -338,8 +338,8 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
                     row = MutantRow(oracle.name, None, None, "the distinguishing vector found does not fail "
                                     "replay (oracle inconsistency)", False)
         if row is None:
-            why = ("passes every vector: none within these bounds tells it apart" if kill
-                   else "passes every covering vector (none added: --no-kill)")
+            why = ((getattr(oracle, "why_none", None) or "passes every vector: none within these bounds tells it "
+                    "apart") if kill else "passes every covering vector (none added: --no-kill)")
             row = MutantRow(oracle.name, None, None, why, False)
         rows.append(row)
         if progress is not None:

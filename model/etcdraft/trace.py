@@ -266,17 +266,9 @@ def _annotate(events: list[TraceEvent], path: str, boot_names: frozenset = BOOTS
               no_step: frozenset = frozenset()) -> list[TraceEvent]:
     """Mark bootstrap lines and lines the spec skips; check every node id the events name is a server."""
     servers = set(trace_servers(events))
-    first_other: dict[str, int] = {}
-    for k, ev in enumerate(events):
-        if ev.name not in boot_names:
-            first_other.setdefault(ev.data.obs.nid, k)
-    first_boot: dict[str, int] = {}
-    for k, ev in enumerate(events):
-        if ev.name in boot_names:
-            first_boot.setdefault(ev.data.obs.nid, k)
-    last_line_of: dict[str, EtcdEvent] = {}
+    marker = LineMarker(boot_names, no_step)
     out = []
-    for k, ev in enumerate(events):
+    for ev in events:
         d: EtcdEvent = ev.data
         nid = d.obs.nid
         where = f"{path}:{ev.line}"
@@ -295,18 +287,43 @@ def _annotate(events: list[TraceEvent], path: str, boot_names: frozenset = BOOTS
         if d.change and d.change[1] not in servers:
             raise TraceInputError(f"{where}: field 'event.prop.cc.changes[0].nid': node {d.change[1]!r} is never "
                                   f"configured")
-        boot = nid in first_boot and first_boot[nid] <= k < first_other.get(nid, len(events))
-        skip = ev.name in no_step
+        out.append(marker.mark(ev))
+    return out
+
+
+class LineMarker:
+    """Marks, line by line, the bootstrap lines and the lines the spec consumes without a step (what
+    :func:`parse_lines` does to a whole trace; each mark depends only on the lines before, so a search that
+    writes traces step by step marks them alike): a node's lines named as bootstrap events before its first
+    other event are its bootstrap; responses sent to another node, ReduceNextIndex, and a BecomeFollower that
+    the node's previous line (a receive) explains take no step."""
+
+    def __init__(self, boot_names: frozenset = BOOTSTRAP_NAMES, no_step: frozenset = frozenset()) -> None:
+        self.boot_names, self.no_step = boot_names, no_step
+        self.active: frozenset[str] = frozenset()  # nodes that have logged an event other than a bootstrap one
+        self.last: dict[str, Any] = {}  # each node's previous line (a receive's wrapped in _ReceiveMark)
+
+    def copy(self) -> LineMarker:
+        other = LineMarker(self.boot_names, self.no_step)
+        other.active, other.last = self.active, dict(self.last)
+        return other
+
+    def mark(self, ev: TraceEvent) -> TraceEvent:
+        d: EtcdEvent = ev.data
+        nid = d.obs.nid
+        boot = ev.name in self.boot_names and nid not in self.active
+        if ev.name not in self.boot_names:
+            self.active = self.active | {nid}
+        skip = ev.name in self.no_step
         if not boot and not skip:
             if ev.name in ("SendAppendEntriesResponse", "SendRequestVoteResponse") and d.msg.src != d.msg.dst:
                 skip = True
             elif ev.name == "ReduceNextIndex":
                 skip = True
             elif ev.name == "BecomeFollower":
-                skip = _follower_explained(last_line_of.get(nid), d)
-        last_line_of[nid] = d if ev.name not in RECEIVE_NAMES else _ReceiveMark(d, ev.name)
-        out.append(TraceEvent(line=ev.line, name=ev.name, data=_with(d, skip=skip, bootstrap=boot), raw=ev.raw))
-    return out
+                skip = _follower_explained(self.last.get(nid), d)
+        self.last[nid] = d if ev.name not in RECEIVE_NAMES else _ReceiveMark(d, ev.name)
+        return TraceEvent(line=ev.line, name=ev.name, data=_with(d, skip=skip, bootstrap=boot), raw=ev.raw)
 
 
 @dataclass(frozen=True)
@@ -458,6 +475,11 @@ class EtcdTraceMapping:
         return [EtcdState(tuple(servers), EMPTY_BAG, EMPTY_BAG, 0)]
 
     # -------------------------------------------------------------------------------------- comparison
+
+    def forget(self) -> None:
+        """Drop what is cached per event (by the event's identity): for a caller that discards events as it
+        goes, whose ids Python may give to new ones."""
+        self._obs_cache.clear()
 
     def _observed(self, d: EtcdEvent) -> tuple:
         key = id(d)

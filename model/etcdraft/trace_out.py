@@ -437,8 +437,10 @@ class EtcdTraceOracle:
     (``refmodel.checkers.trace_validate.validate``, handed in: a model imports no checker)."""
 
     def __init__(self, name: str, view: EtcdView, rules: Any, validate: Callable[..., Any],
-                 budget: int = 2000) -> None:
+                 budget: int = 400_000) -> None:
         self.name, self.view, self.rules, self._validate, self.budget = name, view, rules, validate, budget
+        #: why :meth:`distinguish` found nothing (the suite's report says it)
+        self.why_none: str | None = None
 
     def verdict(self, nodes: Sequence[int], aids: Sequence[int]) -> tuple[int, str] | None:
         from refmodel.model.etcdraft.trace import mapping, parse_lines
@@ -455,19 +457,62 @@ class EtcdTraceOracle:
         return self.verdict(vector.nodes, vector.aids)
 
     def distinguish(self, explored: Any) -> list[Label] | None:
-        """The first path (by depth, then graph order) to a state and one step out of it that the mutant's
-        validation rejects, trying at most ``budget`` paths."""
-        tried = 0
-        for u in explored.bfs_order():
-            path = explored.path_to(u)
-            nodes = [explored.src[e] for e in path] + [u]
-            aids = [explored.aid[e] for e in path]
-            for e in explored.out[u]:
-                tried += 1
-                if tried > self.budget:
-                    return None
-                if self.verdict(nodes + [explored.dst[e]], aids + [explored.aid[e]]) is not None:
-                    return [explored.label(a) for a in aids + [explored.aid[e]]]
+        """The labels of a shortest vector the mutant's validation rejects: breadth first over (state of the
+        view, the mutant's frontier: the states of its model that explain the lines so far, the nodes past
+        their bootstrap), each step's lines validated as they are written, until a line leaves the mutant's
+        frontier empty.  Exhaustive within the bounds unless it expands more than ``budget`` steps (then
+        :attr:`why_none` says so)."""
+        from refmodel.model.etcdraft.trace import LineMarker, mapping, parse_record
+        from refmodel.model.trace import TraceEvent
+
+        view = self.view
+        expanded = 0
+
+        def event(ev: dict[str, Any]) -> TraceEvent:
+            name, data = parse_record(ev, "vector")
+            return TraceEvent(0, name, data, raw=ev)
+
+        for root in explored.initial:
+            init = view.state(view.base_of[root])
+            marker = LineMarker()
+            head = [marker.mark(event(node_event("InitState", i, sv))) for i, sv in enumerate(init.servers, 1)]
+            m = mapping(head, self.rules)
+            start = (root, frozenset(m.initial_states(head)), marker.active)
+            parent: dict[tuple, tuple | None] = {start: None}
+            markers = {start: marker}
+            queue = deque([start])
+            while queue:
+                key = queue.popleft()
+                u, frontier, _ = key
+                for e in explored.out[u]:
+                    expanded += 1
+                    if expanded > self.budget:
+                        self.why_none = (f"passes every vector; the search for one that tells it apart stopped "
+                                         f"after {self.budget:,} steps without finding one")
+                        return None
+                    mk = markers[key].copy()
+                    nxt = frontier
+                    v, aid = explored.dst[e], explored.aid[e]
+                    for ev in step_events(view.steps([u, v], [aid])[0]):
+                        te = mk.mark(event(ev))
+                        nxt = frozenset(t for st in nxt for _, t in m.steps(st, te))
+                        if not nxt:
+                            break
+                    m.forget()  # the events of this step are dropped: their ids will be reused
+                    if not nxt:
+                        edges = [e]
+                        back = parent[key]
+                        while back is not None:
+                            edges.append(back[1])
+                            back = parent[back[0]]
+                        return [explored.label(explored.aid[f]) for f in reversed(edges)]
+                    k2 = (v, nxt, mk.active)
+                    if k2 not in parent:
+                        parent[k2] = (key, e)
+                        markers[k2] = mk
+                        queue.append(k2)
+        self.why_none = ("passes every vector, and the search of every path within the bounds found none that "
+                         "tells it apart")
         return None
 
 
