@@ -43,6 +43,8 @@ GETH_RUNS = [
 ETCD_RUNS = [
     ("etcdraft e2_t2_r0_l3_f1 branches", ["etcdraft", "--cover", "branches"]),
     ("etcdraft e2_t2_r1_l3_f1 branches", ["etcdraft", "--request-limit", "1", "--cover", "branches"]),
+    ("etcdraft e2_rc1_t2_r0_l4_f1 branches", ["etcdraft", "--reconfiguration-limit", "1", "--max-log", "4",
+                                             "--cover", "branches"]),
     ("etcdraft e2to3_rc1_t2_r1_l3_f1 branches", ["etcdraft", "--servers", "3", "--reconfiguration-limit", "1",
                                                 "--request-limit", "1", "--cover", "branches"]),
     ("etcdraft e2_t2_r0_l3_f1 edges", ["etcdraft", "--cover", "edges"]),
