@@ -67,7 +67,6 @@ from refmodel.model.etcdraft.state import (
     CONFIG_ENTRY,
     FOLLOWER,
     LEADER,
-    NIL,
     RV_REQ,
     EtcdState,
     Message,
@@ -224,7 +223,8 @@ class EtcdView:
                         self.paths[(u, aid)] = nodes
                         found.append((aid, nodes[-1]))
                     continue
-                if lab.action == "ApplySimpleConfChange" and _applies_partial_bootstrap(self.state(u), lab, init_servers):
+                if (lab.action == "ApplySimpleConfChange"
+                        and _applies_partial_bootstrap(self.state(u), lab, init_servers)):
                     continue
                 self.paths[(u, a)] = [v]
                 found.append((a, v))
