@@ -47,6 +47,11 @@ checks neither: the receive explains them).  Every other line carries the node's
 is no vote.  Each record has etcd's zap fields (``level``, ``ts``, ``caller``, ``msg``, ``tag``) with a
 ``ts`` that counts lines, so the same vectors are the same bytes.  Not written: the ``prop`` of a ``MsgApp``
 send (the sender's own progress, which neither the model nor the validator has).
+
+**Mutants** (:class:`EtcdTraceOracle`).  A mutant fails a vector when the validator, calling the mutant's
+rules, rejects it; one no covering vector kills gets the shortest vector its validation rejects, found
+breadth first over (view state, the mutant's frontier).  A mutant that only weakens a guard
+(``minority_quorum``) explains every trace the model explains, so no etcd vector can kill it.
 """
 
 from __future__ import annotations
