@@ -297,11 +297,12 @@ def prove(protocol: str, *, invariants: Sequence[str] | None = None, bmc: int | 
 
 
 def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None = None,
-                   invariants: bool = True) -> Any:
+                   invariants: bool = True, mutant: str | None = None) -> Any:
     """Validate an implementation's recorded trace (for ``etcdraft``: etcd-io/raft's ndjson trace format)
     against the model, as ``refmodel trace validate`` does; returns the
     :class:`~refmodel.checkers.trace_validate.TraceResult` (``verdict`` ``valid`` or ``invalid``, ``line``,
-    ``event`` and the mismatch on an invalid trace).  Malformed input raises :class:`InputError`."""
+    ``event`` and the mismatch on an invalid trace).  ``mutant``: against that mutant's rules.  Malformed input
+    raises :class:`InputError`."""
     import importlib
 
     from refmodel.checkers.trace_validate import validate
@@ -318,11 +319,18 @@ def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None
         events = mod.parse_trace(path, max_events=max_events)
     except mod.TraceInputError as exc:
         raise InputError(str(exc)) from None
-    mapping = mod.mapping(events)
+    if mutant is not None:
+        try:
+            mapping = mod.mapping(events, mod.mutant_rules(mutant))
+        except (AttributeError, KeyError):
+            raise InputError(f"unknown {model} mutant '{mutant}'") from None
+    else:
+        mapping = mod.mapping(events)
     return validate(mapping, events, check=mod.invariant_checker(mapping) if invariants else None)
 
 
-#: what ``vectors(format=...)`` knows: ITF traces for every protocol, go-ethereum's table for Clique
+#: what ``vectors(format=...)`` knows: ITF traces for every protocol, go-ethereum's table for Clique, etcd's
+#: trace schema for etcdraft
 VECTOR_FORMATS = ("itf", "geth", "etcd")
 
 
@@ -334,8 +342,10 @@ def vectors(protocol: str, *, cover: str = "branches", format: str = "itf", seed
     against them (and, with ``kill``, the shortest vector that tells apart one no covering vector kills).
 
     Returns the :class:`~refmodel.checkers.vectors.Suite` (``vectors``, the figures, ``mutants``); write it with
-    ``refmodel.checkers.report.vectors.write_itf_suite`` (``format="itf"``) or, for ``format="geth"``,
-    ``refmodel.model.poa.vectors.scenario_document``."""
+    ``refmodel.checkers.report.vectors.write_itf_suite`` (``format="itf"``), for ``format="geth"``
+    ``refmodel.model.poa.vectors.scenario_document``, for ``format="etcd"``
+    ``refmodel.model.etcdraft.trace_out.vector_lines`` (``suite.source`` is the view the vectors walk; every
+    vector has been validated as ``refmodel trace validate`` does: ``suite.format_check``)."""
     from refmodel.checkers.bfs import check as bfs
     from refmodel.checkers.vectors import StepOracle, VectorError, build_suite
 
@@ -343,9 +353,8 @@ def vectors(protocol: str, *, cover: str = "branches", format: str = "itf", seed
     config = _config(proto, bounds)
     if format not in VECTOR_FORMATS:
         raise InputError(f"unknown vector format '{format}' (known: {', '.join(VECTOR_FORMATS)})")
-    if format == "etcd":
-        raise InputError("--format etcd (vectors in etcd's trace schema, for `refmodel trace validate`) is not "
-                         "generated yet; use --format itf")
+    if format == "etcd" and proto.name != "etcdraft":
+        raise InputError(f"--format etcd is etcd-io/raft's trace schema: for etcdraft, not {proto.name}")
     if format == "geth":
         if proto.name != "poa":
             raise InputError(f"--format geth is go-ethereum's Clique table: for poa, not {proto.name}")
@@ -363,6 +372,15 @@ def vectors(protocol: str, *, cover: str = "branches", format: str = "itf", seed
     explore = None if progress is None else (lambda p: progress("exploring (states)", p.distinct,
                                                                 p.distinct + p.queue))
     explored = bfs(engine, [], graph="labelled", progress=explore, progress_every=0.5)
+    view = None
+    if format == "etcd":  # the graph as etcd's trace can show it, and the mutants judged by trace validation
+        from refmodel.checkers.trace_validate import validate
+        from refmodel.model.etcdraft.trace_out import EtcdView, etcd_oracles
+
+        if explored.graph is not None and explored.verdict == "pass":
+            view = EtcdView(engine, explored)
+            engine, explored = view.engine, view.result
+            oracles = etcd_oracles(view, validate)
     try:
         suite = build_suite(engine, explored, cover=cover, seed=seed, max_steps=max_steps, oracles=oracles,
                             kill=kill, final_outcome_only=format == "geth", progress=progress)
@@ -370,4 +388,32 @@ def vectors(protocol: str, *, cover: str = "branches", format: str = "itf", seed
         raise InputError(str(exc)) from None
     if format == "geth":  # what the chain exploration reads of the configuration
         suite.config = {k: suite.config[k] for k in system.BOUNDS}
+    if view is not None:
+        suite.source = view
+        suite.format_check = _check_etcd_vectors(suite, view)
     return suite
+
+
+def _check_etcd_vectors(suite: Suite, view: Any) -> dict[str, Any]:
+    """Each etcd vector validated against the model as ``refmodel trace validate`` does it."""
+    import time
+
+    from refmodel.checkers.trace_validate import validate
+    from refmodel.model.etcdraft.trace import invariant_checker, mapping, parse_lines
+    from refmodel.model.etcdraft.trace_out import vector_lines
+
+    t0 = time.perf_counter()
+    rejected = []
+    lines_total = 0
+    for k, v in enumerate(suite.vectors):
+        lines, _ = vector_lines(view, v.nodes, v.aids)
+        lines_total += len(lines)
+        events = parse_lines(lines, f"vector {k}")
+        m = mapping(events)
+        res = validate(m, events, check=invariant_checker(m))
+        if res.verdict != "valid":
+            why = res.invariant or (res.mismatch.describe() if res.mismatch else "")
+            rejected.append({"vector": k, "line": res.line, "why": why})
+    return {"check": "refmodel trace validate --model etcdraft", "traces": len(suite.vectors),
+            "lines": lines_total, "accepted": len(suite.vectors) - len(rejected), "rejected": rejected,
+            "validate_s": time.perf_counter() - t0}

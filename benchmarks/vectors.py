@@ -7,6 +7,7 @@ printed as Markdown rows (benchmarks/vectors.md keeps a run of them).
 
     python benchmarks/vectors.py           # the acceptance runs (a few minutes)
     python benchmarks/vectors.py --big     # also Clique with 4 signers and 6 blocks in one epoch (long)
+    python benchmarks/vectors.py --etcd    # only the etcd-format rows (every written trace validated again)
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ GETH_RUNS = [
     ("poa s3 c1 h6 e5 majority", ["poa", "--signers", "3", "--candidates", "1", "--max-height", "6", "--epoch", "5",
                                   "--format", "geth"]),
 ]
+ETCD_RUNS = [
+    ("etcdraft e2_t2_r0_l3_f1 branches", ["etcdraft", "--cover", "branches"]),
+    ("etcdraft e2_t2_r1_l3_f1 branches", ["etcdraft", "--request-limit", "1", "--cover", "branches"]),
+    ("etcdraft e2_rc1_t2_r0_l4_f1 branches", ["etcdraft", "--reconfiguration-limit", "1", "--max-log", "4",
+                                             "--cover", "branches"]),
+    ("etcdraft e2to3_rc1_t2_r1_l3_f1 branches", ["etcdraft", "--servers", "3", "--reconfiguration-limit", "1",
+                                                "--request-limit", "1", "--cover", "branches"]),
+    ("etcdraft e2_t2_r0_l3_f1 edges", ["etcdraft", "--cover", "edges"]),
+    ("etcdraft e2_t2_r1_l3_f1 edges", ["etcdraft", "--request-limit", "1", "--cover", "edges"]),
+]
 BIG = [("poa s4 c0 h6 e7 majority", ["poa", "--signers", "4", "--candidates", "0", "--max-height", "6", "--epoch",
                                      "7", "--format", "geth"])]
 
@@ -60,8 +71,13 @@ def timed(argv: list[str]) -> tuple[int, str, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", action="store_true", help="also the long Clique run that reaches execute on touch")
+    ap.add_argument("--etcd", action="store_true", help="only the etcd-format rows")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="refmodel-vectors-"))
+    etcd_rows(tmp)
+    if args.etcd:
+        shutil.rmtree(tmp)
+        return
     print("| run | states | transitions | items | reachable | covered | traces | steps | naive traces | naive steps "
           "| ratio | mutants killed (by covering) | generate (wall) | peak MB | replay (wall) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -95,6 +111,46 @@ def main() -> None:
         if not ok:
             raise SystemExit(f"{name}: the suite does not replay")
     shutil.rmtree(tmp)
+
+
+def etcd_rows(tmp: Path) -> None:
+    """``--format etcd``: the etcd view's graph (the model's in brackets), the covering traces and their lines,
+    generation (one process, every trace validated inside it) and validation of every written file with
+    ``refmodel.validate_trace`` (what ``refmodel trace validate`` runs; in this process, so without one
+    interpreter start per file)."""
+    import refmodel
+
+    print("| run | states (model) | transitions (model) | items | reachable | covered | not expressible | traces "
+          "| steps | naive traces | naive steps | ratio | lines | mutants killed (by covering) | generate (wall) "
+          "| peak MB | validate (wall) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, argv in ETCD_RUNS:
+        out = tmp / name.replace(" ", "_")
+        edges = "edges" in argv
+        code, text, wall, peak = timed(["vectors", *argv, "--format", "etcd", "--out", str(out), "--json",
+                                        "--progress", "off", *(["--no-kill"] if edges else [])])
+        if code not in (0, 1):
+            raise SystemExit(f"{name}: refmodel vectors exited with {code}")
+        d = json.loads(text)
+        files = sorted(out.glob("vector_*.ndjson"))
+        t0 = time.perf_counter()
+        bad = [f.name for f in files if refmodel.validate_trace(str(f)).verdict != "valid"]
+        vwall = time.perf_counter() - t0
+        if bad or d["format_check"]["rejected"]:
+            raise SystemExit(f"{name}: rejected: {bad or d['format_check']['rejected']}")
+        g, mg = d["graph"], d["model_graph"]
+        killed = sum(m["killed"] for m in d["mutants"])
+        by_cover = sum(m["killed"] and not m["added"] for m in d["mutants"])
+        mutants = f"{killed}/{len(d['mutants'])} ({by_cover})" + (", --no-kill" if edges else "")
+        print(f"| {name} | {g['states']:,} ({mg['states']:,}) | {g['transitions']:,} ({mg['transitions']:,}) | "
+              f"{d['items']:,} | {d['reachable']:,} | {d['covered']:,} | {', '.join(d['not_expressible']) or '-'} | "
+              f"{d['covering']['traces']:,} | {d['covering']['steps']:,} | {d['naive']['traces']:,} | "
+              f"{d['naive']['steps']:,} | {d['ratio']:.2f} | {d['format_check']['lines']:,} | {mutants} | "
+              f"{wall:.1f} s | {peak:.0f} | {vwall:.1f} s |", flush=True)
+        survivors = [m["mutant"] for m in d["mutants"] if not m["killed"]]
+        print(f"<!-- {name}: {len(files)} files all valid; survivors: {survivors}; unreachable: {d['unreachable']} "
+              "-->", flush=True)
+    print()
 
 
 if __name__ == "__main__":

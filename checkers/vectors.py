@@ -100,6 +100,13 @@ class Suite:
     timings: dict[str, float] = field(default_factory=dict)
     explored: Any = field(default=None, repr=False)  # the Explored graph the vectors walk (for renderers)
     method: str = "greedy"  # how the covering vectors were built
+    #: reachable items no step of the graph the format can express covers (``system.not_expressible``)
+    not_expressible: list[str] = field(default_factory=list)
+    view: str = ""  # how the format sees the model's graph, when it is not the model's own (``system.view_note``)
+    model_graph: dict[str, int] | None = None  # then the model's own graph: states, transitions
+    #: the format's own check of the written vectors, if it has one (e.g. etcd traces: each one validated)
+    format_check: dict[str, Any] | None = None
+    source: Any = field(default=None, repr=False)  # what the format's writer reads besides the graph, if anything
 
     @property
     def ratio(self) -> float:
@@ -243,7 +250,10 @@ def items_of(explored: Explored, cover: str, system: Any) -> tuple[list[str], li
     if cover == "actions":
         for name in explored.engine.action_names:
             idx(name)
-        per_aid = {a: (idx(explored.label(a).action),) for a in set(explored.aid)}
+        # a step may stand for several of the model's actions (a format that merges steps: the model's hook)
+        acts = getattr(system, "actions_of", None)
+        per_aid = {a: tuple(idx(x) for x in (acts(explored.label(a)) if acts else (explored.label(a).action,)))
+                   for a in sorted(set(explored.aid))}
     else:
         for name in system.branch_universe() or explored.engine.action_names:
             idx(name)
@@ -328,13 +338,16 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
                     row = MutantRow(oracle.name, None, None, "the distinguishing vector found does not fail "
                                     "replay (oracle inconsistency)", False)
         if row is None:
-            why = ("passes every vector: none within these bounds tells it apart" if kill
-                   else "passes every covering vector (none added: --no-kill)")
+            why = ((getattr(oracle, "why_none", None) or "passes every vector: none within these bounds tells it "
+                    "apart") if kill else "passes every covering vector (none added: --no-kill)")
             row = MutantRow(oracle.name, None, None, why, False)
         rows.append(row)
         if progress is not None:
             progress("mutants", len(rows), len(oracles))
     unreachable = [name(i) for i in range(n_items) if not reach[i]]
+    hidden = getattr(system, "not_expressible", None)
+    not_expressible = hidden(cover) if hidden is not None else []
+    unreachable = [x for x in unreachable if x not in set(not_expressible)]
     return Suite(
         protocol=system.protocol, config=check_result.config, cover=cover, seed=seed, max_steps=max_steps,
         states=ex.n, transitions=len(ex.src), digraph_edges=_digraph_edges(ex),
@@ -342,7 +355,8 @@ def build_suite(engine: Engine, check_result: Any, *, cover: str = "branches", s
         unreachable=unreachable, beyond_max=[name(i) for i in beyond], vectors=vectors, greedy=greedy,
         naive=Figures(len(naive_len), sum(naive_len.values())), mutants=rows, method=method,
         timings={"explore_s": check_result.elapsed_s, "cover_s": t_cover, "mutants_s": time.perf_counter() - t1},
-        explored=ex)
+        explored=ex, not_expressible=not_expressible, view=getattr(system, "view_note", ""),
+        model_graph=getattr(system, "model_graph", None))
 
 
 def _rejections(ex: Explored, final_outcome_only: bool) -> list[bool]:

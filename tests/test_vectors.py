@@ -227,6 +227,33 @@ def test_geth_suite_with_room_for_votes_kills_every_mutant(capsys, tmp_path):
     assert run(capsys, "poa", "replay", out)[0] == 0
 
 
+def test_epoch_3_leaves_no_room_for_keep_votes_of_dropped_signer():
+    """benchmarks/vectors.md's explanation of the acceptance runs' survivor, pinned: with --epoch 3 only two
+    blocks between checkpoints can vote, so the exhaustive scan (pairs of model and mutant snapshots along
+    every chain of the bounds) finds no chain telling keep_votes_of_dropped_signer apart, and a vote cast
+    again, a withdrawn vote, a drop shrinking the recency window and execute on touch are out of reach; with
+    --epoch 5 --max-height 6 the scan finds a four-block chain (a signer's drop vote outlives its own drop and
+    still counts) and only execute on touch stays out of reach."""
+    from refmodel.model.poa.config import PoaConfig
+    from refmodel.model.poa.vectors import CliqueChain, geth_oracles
+
+    def scan(height: int, epoch: int):
+        chain = CliqueChain(PoaConfig(signers=3, candidates=1, max_height=height, epoch=epoch))
+        oracle = next(o for o in geth_oracles(chain) if o.name == "keep_votes_of_dropped_signer")
+        return oracle.distinguish(None)
+
+    assert scan(4, 3) is None
+    found = scan(6, 5)
+    assert found is not None and len(found) == 4
+    assert "drop: the dropped signer's votes are discarded" in str(found[2])
+    small = refmodel.vectors("poa", format="geth", signers=3, candidates=1, max_height=4, epoch=3, kill=False)
+    # (the e5 h6 suite misses only execute on touch: test_geth_suite_with_room_for_votes_kills_every_mutant)
+    touch = [b for b in BRANCHES if b.startswith("execute on touch")]
+    assert small.unreachable == ["vote cast again: counted once",
+                                 "vote withdrawn: an invalid vote uncasts the sealer's earlier one",
+                                 "drop: one more recent leaves the smaller window", *touch]
+
+
 def test_geth_scenarios_end_where_their_outcome_shows(tmp_path, capsys):
     """A rejected block is the last of its scenario and the only branch that scenario claims to cover."""
     out = tmp_path / "v.json"
@@ -243,7 +270,7 @@ def test_geth_scenarios_end_where_their_outcome_shows(tmp_path, capsys):
     (["vectors"], "vectors needs a protocol"),
     (["vectors", "paxos", "--out", "x"], "paxos"),
     (["vectors", "raft", "--format", "geth", "--out", "x"], "--format geth is go-ethereum's Clique table"),
-    (["vectors", "raft", "--format", "etcd", "--out", "x"], "refmodel trace validate"),
+    (["vectors", "raft", "--format", "etcd", "--out", "x"], "for etcdraft, not raft"),
     (["vectors", "raft", "--servers", "0", "--out", "x"], "--servers must be >= 1"),
     (["vectors", "raft", "--max", "0", "--out", "x"], "--max"),
     (["vectors", "raft"], "--out"),
@@ -274,12 +301,13 @@ def _readme_section() -> str:
 
 
 def test_readme_commands_and_harness_examples_run(capsys, tmp_path, monkeypatch):
-    """The section's shell commands give the exit codes it states, and both harness examples run verbatim on
-    what they wrote."""
+    """The section's shell commands give the exit codes it states, and the three harness examples run verbatim
+    on what they wrote."""
     section = _readme_section()
     shell = section.split("```sh\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)
-    expected = {"--mutants  # exit 1": 1, "minority_quorum": 2, "keep_votes_of_dropped_signer": 1}
+    expected = {"--mutants  # exit 1": 1, "minority_quorum": 2, "keep_votes_of_dropped_signer": 1,
+                "--mutant send_before_persist": 1}
     for line in shell.splitlines():
         if not line.startswith("refmodel ") or "--cover edges" in line:  # that one: test_raft_edges_cover_...
             continue
@@ -287,7 +315,7 @@ def test_readme_commands_and_harness_examples_run(capsys, tmp_path, monkeypatch)
         want = next((code for key, code in expected.items() if key in line), 0)
         assert run(capsys, *argv)[0] == want, line
     blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
-    assert len(blocks) == 2
+    assert len(blocks) == 3  # itf, geth, etcd
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
         assert capsys.readouterr().out.startswith("every ")

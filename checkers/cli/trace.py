@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                         "or none (off)")
     v.add_argument("--max-events", type=_pos_int, metavar="N",
                    help="validate only the first N events (the rest of the file is not read)")
+    v.add_argument("--mutant", metavar="NAME",
+                   help="validate against that mutant's rules instead of the model's (e.g. to see which line of "
+                        "a conformance vector tells it apart)")
     v.add_argument("--no-invariants", action="store_true",
                    help="do not evaluate the spec's invariants on the states reached (as the trace spec's "
                         "configuration does by default)")
@@ -90,7 +93,16 @@ def cli_main(argv: Sequence[str]) -> int:
     except mod.TraceInputError as exc:
         print(f"refmodel: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    mapping = mod.mapping(events)
+    rules = None
+    if args.mutant is not None:
+        try:
+            rules = mod.mutant_rules(args.mutant)
+        except (AttributeError, KeyError) as exc:
+            known = ", ".join(mod.mutant_names()) if hasattr(mod, "mutant_names") else "none"
+            print(f"refmodel: error: unknown {args.model} mutant {str(exc).strip(chr(39))!r} (known: {known})",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    mapping = mod.mapping(events) if rules is None else mod.mapping(events, rules)
     progress, every = _progress(args.progress)
     check = None if args.no_invariants else mod.invariant_checker(mapping)
     res = validate(mapping, events, progress=progress, progress_every=every, check=check)

@@ -10,12 +10,16 @@ covering traces kills, the shortest trace that tells it apart), and writes it:
   (``vector_0000.itf.json`` ...), each state with its expected value, the action taken and its parameters,
   and in its ``#meta`` the action instances enabled there; plus ``suite.json``, the index and figures.
   ``refmodel replay DIR`` re-checks them all.
+* ``--format etcd`` (``etcdraft``): a directory with one etcd-io/raft ndjson trace per vector
+  (``vector_0000.ndjson`` ...) and ``suite.json``; each one is validated before it is written, and
+  ``refmodel trace validate FILE --model etcdraft`` accepts it (``model/etcdraft/trace_out.py``).
 * ``--format geth`` (``poa``): one JSON file of scenarios in go-ethereum's ``TestClique`` schema, drawn from
   the chains of blocks any account may seal (``model/poa/vectors.py``); ``refmodel poa replay FILE``
   re-checks them.
 
 Exit codes: 0 every reachable item is covered (and, with ``--mutants``, every mutant is killed), 1 with
-``--mutants``: some mutant survives, 2 usage or input error, 3 some reachable item lies beyond ``--max``.
+``--mutants``: some mutant survives (or a generated etcd trace fails validation: a bug), 2 usage or input error,
+3 some reachable item lies beyond ``--max``.
 """
 
 from __future__ import annotations
@@ -52,10 +56,11 @@ def _parser(proto: Any) -> argparse.ArgumentParser:
                    help="what the traces must cover together: every action, every branch of the rules (default), "
                         "or every transition of the bounded state graph")
     g.add_argument("--out", metavar="PATH", required=True,
-                   help="where to write: a directory of ITF traces (--format itf), a JSON file (--format geth)")
+                   help="where to write: a directory of ITF traces (--format itf) or of etcd traces (--format etcd), a "
+                        "JSON file (--format geth)")
     g.add_argument("--format", choices=FORMATS, default="itf",
                    help="itf (default, every protocol): one ITF trace per vector; geth (poa): go-ethereum's "
-                        "TestClique schema; etcd: etcd's trace schema (not in this version)")
+                        "TestClique schema; etcd (etcdraft): one etcd-io/raft ndjson trace per vector")
     g.add_argument("--max", type=number_arg(int, 1), metavar="N", dest="max_steps",
                    help="no vector longer than N steps (items out of reach are reported; exit 3)")
     g.add_argument("--seed", type=_nonneg_int, default=0, metavar="S",
@@ -162,6 +167,13 @@ def cli_main(argv: Sequence[str]) -> int:
             with open(args.out, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(doc, indent=1) + "\n")
             names = [f"#{sc['id']} {sc['name']}" for sc in doc["scenarios"]]
+        elif args.format == "etcd":
+            from refmodel.checkers.report.vectors import write_text_suite
+            from refmodel.model.etcdraft.trace_out import vector_file
+
+            files = [vector_file(suite.source, v, k, len(suite.vectors)) for k, v in enumerate(suite.vectors)]
+            names = write_text_suite(suite, args.out, files, command, "vector_*.ndjson",
+                                     "etcd-io/raft ndjson traces, one per file, for refmodel trace validate")
         else:
             from refmodel.checkers.report.vectors import write_itf_suite
 
@@ -180,12 +192,16 @@ def cli_main(argv: Sequence[str]) -> int:
         if args.mutants:
             print()
             print(mutants_text(suite, names))
-        what = "scenarios" if args.format == "geth" else "ITF traces"
+        what = {"geth": "scenarios", "etcd": "etcd traces"}.get(args.format, "ITF traces")
         print(f"wrote {len(suite.vectors)} {what} to {args.out}")
     if report is not None or args.progress == "jsonl":
         t = suite.timings
         print(f"refmodel vectors: explored in {t['explore_s']:.1f}s, covered in {t['cover_s']:.1f}s, mutants in "
               f"{t['mutants_s']:.1f}s, {elapsed:.1f}s in all", file=sys.stderr)
+    if suite.format_check and suite.format_check["rejected"]:
+        print(f"refmodel vectors: {len(suite.format_check['rejected'])} generated trace(s) rejected by the "
+              "validator (a bug: please report)", file=sys.stderr)
+        return EXIT_VIOLATION
     if suite.beyond_max:
         return EXIT_INCOMPLETE
     if args.mutants and survivors:

@@ -57,10 +57,11 @@ def itf_documents(suite: Suite, explored: Explored, command: str) -> list[tuple[
     return out
 
 
-def index_document(suite: Suite, files: list[str], command: str) -> dict[str, Any]:
+def index_document(suite: Suite, files: list[str], command: str,
+                   kind: str = "ITF traces, one per file") -> dict[str, Any]:
     """The suite's index: what was covered, the figures, the files, and the mutant table."""
     return {
-        "format": "consensus-refmodel conformance vectors (ITF traces, one per file)",
+        "format": f"consensus-refmodel conformance vectors ({kind})",
         "command": command,
         **summary_json(suite),
         "files": [{"file": f, "steps": v.steps, "purpose": v.purpose,
@@ -92,6 +93,21 @@ def write_itf_suite(suite: Suite, explored: Explored, out_dir: str | Path, comma
     return files
 
 
+def write_text_suite(suite: Suite, out_dir: str | Path, files: list[tuple[str, str]], command: str, pattern: str,
+                     kind: str) -> list[str]:
+    """Write vectors a protocol's format rendered as text (``files``: name and text per vector, in suite order)
+    and the index into ``out_dir`` (created if missing; earlier files matching ``pattern`` are removed)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in sorted(out.glob(pattern)):
+        old.unlink()
+    for name, text in files:
+        (out / name).write_text(text)
+    names = [name for name, _ in files]
+    (out / INDEX).write_text(json.dumps(index_document(suite, names, command, kind), indent=1) + "\n")
+    return names
+
+
 def summary_json(suite: Suite) -> dict[str, Any]:
     """The figures of a suite (no timings: the same command gives the same output)."""
     return {
@@ -101,6 +117,10 @@ def summary_json(suite: Suite) -> dict[str, Any]:
                   "generated": suite.generated},
         "items": suite.items, "reachable": suite.reachable, "covered": suite.covered,
         "unreachable": suite.unreachable, "beyond_max": suite.beyond_max,
+        **({"view": suite.view, "model_graph": suite.model_graph, "not_expressible": suite.not_expressible}
+           if suite.view else {}),
+        **({"format_check": {k: v for k, v in suite.format_check.items() if not k.endswith("_s")}}
+           if suite.format_check else {}),
         "vectors": len(suite.vectors),
         "covering": {"traces": suite.greedy.traces, "steps": suite.greedy.steps, "method": suite.method},
         "naive": {"traces": suite.naive.traces, "steps": suite.naive.steps},
@@ -122,6 +142,13 @@ def summary_text(suite: Suite) -> str:
     if suite.unreachable:
         lines.append(f"unreachable within the bounds ({len(suite.unreachable)}): "
                      + _some(suite.unreachable))
+    if suite.view:
+        mg = suite.model_graph
+        lines.append(suite.view + (f" (the model's graph: {mg['states']:,} states, {mg['transitions']:,} transitions)"
+                                   if mg else ""))
+        if suite.not_expressible:
+            lines.append(f"not expressible in this format ({len(suite.not_expressible)}): "
+                         + _some(suite.not_expressible))
     if suite.beyond_max:
         lines.append(f"NOT covered: beyond --max {suite.max_steps} steps ({len(suite.beyond_max)}): "
                      + _some(suite.beyond_max))
@@ -137,6 +164,11 @@ def summary_text(suite: Suite) -> str:
         killed = sum(r.vector is not None for r in suite.mutants)
         by_cover = sum(r.vector is not None and not r.added for r in suite.mutants)
         lines.append(f"mutants killed: {killed}/{len(suite.mutants)} ({by_cover} by the covering vectors)")
+    fc = suite.format_check
+    if fc:
+        lines.append(f"checked with {fc['check']}: {fc['accepted']}/{fc['traces']} accepted ({fc['lines']:,} lines)"
+                     + "".join(f"; vector {r['vector']} REJECTED at line {r['line']}: {r['why']}"
+                               for r in fc["rejected"]))
     return "\n".join(lines)
 
 

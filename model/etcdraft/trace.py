@@ -266,17 +266,9 @@ def _annotate(events: list[TraceEvent], path: str, boot_names: frozenset = BOOTS
               no_step: frozenset = frozenset()) -> list[TraceEvent]:
     """Mark bootstrap lines and lines the spec skips; check every node id the events name is a server."""
     servers = set(trace_servers(events))
-    first_other: dict[str, int] = {}
-    for k, ev in enumerate(events):
-        if ev.name not in boot_names:
-            first_other.setdefault(ev.data.obs.nid, k)
-    first_boot: dict[str, int] = {}
-    for k, ev in enumerate(events):
-        if ev.name in boot_names:
-            first_boot.setdefault(ev.data.obs.nid, k)
-    last_line_of: dict[str, EtcdEvent] = {}
+    marker = LineMarker(boot_names, no_step)
     out = []
-    for k, ev in enumerate(events):
+    for ev in events:
         d: EtcdEvent = ev.data
         nid = d.obs.nid
         where = f"{path}:{ev.line}"
@@ -295,18 +287,43 @@ def _annotate(events: list[TraceEvent], path: str, boot_names: frozenset = BOOTS
         if d.change and d.change[1] not in servers:
             raise TraceInputError(f"{where}: field 'event.prop.cc.changes[0].nid': node {d.change[1]!r} is never "
                                   f"configured")
-        boot = nid in first_boot and first_boot[nid] <= k < first_other.get(nid, len(events))
-        skip = ev.name in no_step
+        out.append(marker.mark(ev))
+    return out
+
+
+class LineMarker:
+    """Marks, line by line, the bootstrap lines and the lines the spec consumes without a step (what
+    :func:`parse_lines` does to a whole trace; each mark depends only on the lines before, so a search that
+    writes traces step by step marks them alike): a node's lines named as bootstrap events before its first
+    other event are its bootstrap; responses sent to another node, ReduceNextIndex, and a BecomeFollower that
+    the node's previous line (a receive) explains take no step."""
+
+    def __init__(self, boot_names: frozenset = BOOTSTRAP_NAMES, no_step: frozenset = frozenset()) -> None:
+        self.boot_names, self.no_step = boot_names, no_step
+        self.active: frozenset[str] = frozenset()  # nodes that have logged an event other than a bootstrap one
+        self.last: dict[str, Any] = {}  # each node's previous line (a receive's wrapped in _ReceiveMark)
+
+    def copy(self) -> LineMarker:
+        other = LineMarker(self.boot_names, self.no_step)
+        other.active, other.last = self.active, dict(self.last)
+        return other
+
+    def mark(self, ev: TraceEvent) -> TraceEvent:
+        d: EtcdEvent = ev.data
+        nid = d.obs.nid
+        boot = ev.name in self.boot_names and nid not in self.active
+        if ev.name not in self.boot_names:
+            self.active = self.active | {nid}
+        skip = ev.name in self.no_step
         if not boot and not skip:
             if ev.name in ("SendAppendEntriesResponse", "SendRequestVoteResponse") and d.msg.src != d.msg.dst:
                 skip = True
             elif ev.name == "ReduceNextIndex":
                 skip = True
             elif ev.name == "BecomeFollower":
-                skip = _follower_explained(last_line_of.get(nid), d)
-        last_line_of[nid] = d if ev.name not in RECEIVE_NAMES else _ReceiveMark(d, ev.name)
-        out.append(TraceEvent(line=ev.line, name=ev.name, data=_with(d, skip=skip, bootstrap=boot), raw=ev.raw))
-    return out
+                skip = _follower_explained(self.last.get(nid), d)
+        self.last[nid] = d if ev.name not in RECEIVE_NAMES else _ReceiveMark(d, ev.name)
+        return TraceEvent(line=ev.line, name=ev.name, data=_with(d, skip=skip, bootstrap=boot), raw=ev.raw)
 
 
 @dataclass(frozen=True)
@@ -418,7 +435,10 @@ class EtcdTraceMapping:
     """Traceetcdraft.tla's mapping of etcd trace events to etcdraft.tla steps (a
     :class:`~refmodel.checkers.trace_validate.TraceMapping`) over :class:`~model.etcdraft.state.EtcdState`."""
 
-    def __init__(self, events: Sequence[TraceEvent]) -> None:
+    def __init__(self, events: Sequence[TraceEvent], rules: A.Rules | None = None) -> None:
+        #: the rule functions each event's step calls (a mutant's, to ask whether a trace tells it apart); the
+        #: operators MCetcdraft bounds are called in their plain forms (unbounded limits, see ``cfg``)
+        self.rules = A.DEFAULT_RULES if rules is None else rules
         self.nids = tuple(trace_servers(events))
         self.num = {s: k for k, s in enumerate(self.nids, 1)}
         self.num[NIL_ID] = NIL
@@ -455,6 +475,11 @@ class EtcdTraceMapping:
         return [EtcdState(tuple(servers), EMPTY_BAG, EMPTY_BAG, 0)]
 
     # -------------------------------------------------------------------------------------- comparison
+
+    def forget(self) -> None:
+        """Drop what is cached per event (by the event's identity): for a caller that discards events as it
+        goes, whose ids Python may give to new ones."""
+        self._obs_cache.clear()
 
     def _observed(self, d: EtcdEvent) -> tuple:
         key = id(d)
@@ -576,7 +601,7 @@ class EtcdTraceMapping:
     def _on_SendRequestVoteRequest(self, st, d, diag):  # RequestVoteIfLogged(i, j)
         i, sv = self._server(st, d.msg.src)
         j = self.num[d.msg.dst]
-        m = A.request_vote(self.cfg, i, j, sv)
+        m = self.rules.request_vote(self.cfg, i, j, sv)
         t = None if m is None else _send(st, m)
         yield from self._post(Label("RequestVote", (("i", i), ("j", j))), t, i, d, diag, sent=m)
 
@@ -584,7 +609,7 @@ class EtcdTraceMapping:
 
     def _on_BecomeLeader(self, st, d, diag):  # BecomeLeaderIfLogged(i)
         i, sv = self._server(st, d.obs.nid)
-        new = A.become_leader(self.cfg, i, sv)
+        new = self.rules.become_leader(self.cfg, i, sv)
         t = None if new is None else _with_server(st, i, new)
         yield from self._post(Label("BecomeLeader", (("i", i),)), t, i, d, diag)
 
@@ -600,7 +625,7 @@ class EtcdTraceMapping:
             if diag is not None:
                 diag.mismatch(f"role of node {d.obs.nid}", d.obs.role, "a Commit line must be a Leader's")
             return
-        new = A.advance_commit_index(self.cfg, i, sv)
+        new = self.rules.advance_commit_index(self.cfg, i, sv)
         yield from self._post(Label("AdvanceCommitIndex", (("i", i),)),
                               None if new is None else _with_server(st, i, new), i, d, diag)
 
@@ -617,10 +642,10 @@ class EtcdTraceMapping:
                     diag.mismatch("msg.index/msg.entries", f"range <<{b}, {e}>>",
                                   f"b, e in {lo}..{hi} (matchIndex[{o.src}][{o.dst}]+1..Len(log[{o.src}])+1)")
                 return
-            m = A.append_entries(self.cfg, i, j, sv, b, e)
+            m = self.rules.append_entries(self.cfg, i, j, sv, b, e)
             lab = Label("AppendEntries", (("i", i), ("j", j), ("range", (b, e))))
         elif o.type == "MsgHeartbeat":
-            m = A.heartbeat(self.cfg, i, j, sv)
+            m = self.rules.heartbeat(self.cfg, i, j, sv)
             lab = Label("Heartbeat", (("i", i), ("j", j)))
         elif o.type != "MsgSnap":  # no disjunct of TraceNextNonReceiveActions takes it
             if diag is not None:
@@ -631,13 +656,13 @@ class EtcdTraceMapping:
                 if diag is not None:
                     diag.mismatch("msg.entries (snapshot index)", o.entries, f"1..{sv.commitIndex}")
                 return
-            m = A.send_snapshot(self.cfg, i, j, sv, o.entries)
+            m = self.rules.send_snapshot(self.cfg, i, j, sv, o.entries)
             lab = Label("SendSnapshot", (("i", i), ("j", j), ("index", o.entries)))
         yield from self._post(lab, None if m is None else _send(st, m), i, d, diag, sent=m)
 
     def _on_SendAppendEntriesResponse(self, st, d, diag):  # AppendEntriesToSelfIfLogged(i) (others skipped)
         i, sv = self._server(st, d.msg.src)
-        m = A.append_entries_to_self(self.cfg, i, sv)
+        m = self.rules.append_entries_to_self(self.cfg, i, sv)
         yield from self._post(Label("AppendEntriesToSelf", (("i", i),)), None if m is None else _send(st, m), i, d,
                               diag, sent=m)
 
@@ -659,15 +684,16 @@ class EtcdTraceMapping:
             return
         action, target = d.change
         j = self.num[target]
-        fn, name = {"AddNewServer": (A.add_new_server, "AddNewServer"), "AddLearner": (A.add_learner, "AddLearner"),
-                    "RemoveServer": (A.delete_server, "DeleteServer")}[action]
-        new = fn(self.cfg, i, j, sv)
+        r = self.rules  # MC forms: with ReconfigurationLimit unbounded and no change counted, the plain operator
+        fn, name = {"AddNewServer": (r.add_new_server, "AddNewServer"), "AddLearner": (r.add_learner, "AddLearner"),
+                    "RemoveServer": (r.delete_server, "DeleteServer")}[action]
+        new = fn(self.cfg, i, j, sv, 0)
         yield from self._step(Label(name, (("i", i), ("j", j))), None if new is None else _with_server(st, i, new),
                               diag)
 
     def _on_ApplyConfChange(self, st, d, diag):  # ApplySimpleConfChangeIfLogged(i): nothing compared
         i, sv = self._server(st, d.obs.nid)
-        res = A.apply_simple_conf_change(self.cfg, i, sv)
+        res = self.rules.apply_simple_conf_change(self.cfg, i, sv)
         t = None
         if res is not None:
             new, bump = res
@@ -677,18 +703,18 @@ class EtcdTraceMapping:
     def _on_Ready(self, st, d, diag):  # ReadyIfLogged(i): nothing compared
         i, sv = self._server(st, d.obs.nid)
         msgs, pend = _ready_bags(i, st.messages, st.pendingMessages)
-        t = _with_server(st, i, A.ready(self.cfg, i, sv), messages=msgs, pendingMessages=pend)
+        t = _with_server(st, i, self.rules.ready(self.cfg, i, sv), messages=msgs, pendingMessages=pend)
         yield from self._step(Label("Ready", (("i", i),)), t, diag)
 
     def _on_InitState(self, st, d, diag):  # RestartIfLogged(i)
         i, sv = self._server(st, d.obs.nid)
-        t = _with_server(st, i, A.restart(self.cfg, i, sv),
+        t = _with_server(st, i, self.rules.restart(self.cfg, i, sv),
                          pendingMessages=A.restart_pending(i, st.pendingMessages))
         yield from self._post(Label("Restart", (("i", i),)), t, i, d, diag)
 
     def _on_BecomeFollower(self, st, d, diag):  # StepDownToFollowerIfLogged(i)
         i, sv = self._server(st, d.obs.nid)
-        new = A.step_down_to_follower(self.cfg, i, sv)
+        new = self.rules.step_down_to_follower(self.cfg, i, sv)
         yield from self._post(Label("StepDownToFollower", (("i", i),)),
                               None if new is None else _with_server(st, i, new), i, d, diag)
 
@@ -732,7 +758,7 @@ class EtcdTraceMapping:
             sv = s.servers[i - 1]
             for m in self._matching(s, o):
                 j = m.msource
-                for name, handler in A.DEFAULT_RULES.handlers(m):
+                for name, handler in self.rules.handlers(m):
                     h = handler(self.cfg, i, j, sv, m)
                     if h is None:
                         continue
@@ -840,9 +866,24 @@ def _bootstrap(events: Sequence[TraceEvent]) -> dict[str, tuple]:
     return out
 
 
-def mapping(events: Sequence[TraceEvent]) -> EtcdTraceMapping:
-    """The mapping for ``events`` (servers and initial state come from the events)."""
-    return EtcdTraceMapping(events)
+def mutant_names() -> tuple[str, ...]:
+    """The mutants ``refmodel trace validate --mutant`` knows (model/etcdraft/mutants.py)."""
+    from refmodel.model.etcdraft.mutants import MUTANTS
+
+    return tuple(MUTANTS)
+
+
+def mutant_rules(name: str) -> A.Rules:
+    """The rules of mutant ``name`` (:class:`KeyError` if there is none)."""
+    from refmodel.model.etcdraft.mutants import MUTANTS
+
+    return MUTANTS[name].rules
+
+
+def mapping(events: Sequence[TraceEvent], rules: A.Rules | None = None) -> EtcdTraceMapping:
+    """The mapping for ``events`` (servers and initial state come from the events); ``rules``: a mutant's
+    rule bundle instead of the model's."""
+    return EtcdTraceMapping(events, rules)
 
 
 # ------------------------------------------------------------------------------------------------ ITF
