@@ -59,14 +59,18 @@ from refmodel.checkers.bfs import (
     _config_dict,
     _StateChecker,
     _StepChecker,
+    _union_reads,
 )
 from refmodel.model.core import Engine, Sid
 
 #: bits a state's place among its parent's successors takes in a rank key
 SUCC_BITS = 20
+#: how many keys a worker remembers having sent before it forgets them all (memory: ~100 bytes each)
+KNOWN_CAP = 1 << 22
 #: how many states a worker handles between looks at its memory
 MEMORY_EVERY = 4096
 CHECKPOINT_FORMAT = 1
+HIGHEST = pickle.HIGHEST_PROTOCOL
 BACKENDS = ("processes", "ray", "inline")
 
 
@@ -119,6 +123,10 @@ class Partition:
         self.inv = _StateChecker(engine, [p for p in props if p.kind == "state"])
         self.stepc = _StepChecker(engine, [p for p in props if p.kind == "transition"])
         self.deadlock = deadlock
+        # states are owned by the part of them the properties read, so that all states with equal parts
+        # meet in one worker, and the properties' memos work there as well as in one
+        reads = _union_reads(list(props))
+        self.route_key = engine.projector(reads) if reads is not None and props else None
         self.k = len(engine.action_names)
         fault_names = set(getattr(engine.system, "fault_actions", ()))
         self.fault_ids = {k for k, name in enumerate(engine.action_names) if name in fault_names}
@@ -126,6 +134,8 @@ class Partition:
         self.parent = array("q")  # global id of the parent (-1: initial)
         self.via = array("q")  # action id, in the parent owner's label table
         self.seen: set[Hashable] = set()
+        #: canonical keys this worker has sent to their owners (a bounded cache, see expand)
+        self.known: set[Hashable] = set()
         self.lo = self.hi = 0  # the frontier: states[lo:hi]
         self.frontier: list[int] = []  # the frontier's indices, in rank order
         self.rank: list[int] = []  # their dense ranks
@@ -136,13 +146,17 @@ class Partition:
         self.ckpt_states = 0  # states already in a checkpoint chunk
         self.ckpt_labels = 0
         self.chunks = 0
-        self.pending_batches: list[Any] = []
+        # figures for benchmarks/parallel.py: seconds expanding (successors, step checks, routing) and moving
+        # (pickling and unpickling batches), states sent to other workers and to this one, states expanded
+        self.t_expand = self.t_move = 0.0
+        self.own_batch: tuple[list, list] = ([], [])
+        self.routed = self.sent_local = self.expanded = 0
 
     # --- helpers
 
     def owner(self, e: Hashable) -> int:
         key = self.canonical(e) if self.canonical else e
-        return self.engine.route_hash(key) % self.count
+        return self.engine.route_hash(self.route_key(key) if self.route_key else key) % self.count
 
     def gid(self, idx: int) -> int:
         return idx * self.count + self.index
@@ -197,8 +211,8 @@ class Partition:
     def expand(self) -> dict[str, Any]:
         """Expand the frontier in rank order; successors sorted into one batch per owner (pickled bytes).
 
-        A successor this worker has already sent in this level, or owns and has seen, is not sent: the first
-        sending has the least rank, which is the one the owner would keep."""
+        A successor this worker owns and has seen, or has sent before (in this level: the first sending had
+        the least rank, the one the owner keeps; in an earlier one: the owner has it since), is not sent."""
         eng, count, canonical, route, me = self.engine, self.count, self.canonical, self.engine.route_hash, self.index
         successors, k = eng.successors, self.k
         stepc = self.stepc
@@ -206,10 +220,11 @@ class Partition:
         fired = [0] * k
         generated = 0
         terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0} if self.deadlock else {"deadlock": 0}
+        t_start = time.perf_counter()
         out: list[list] = [[] for _ in range(count)]
         out_keys: list[list] = [[] for _ in range(count)]
-        sent: set[Hashable] = set()
-        seen = self.seen
+        seen, known, route_key = self.seen, self.known, self.route_key
+        known_add = known.add
         viol = None  # (rank key, order, kind, property, payload)
         states, rank, fault_ids, deadlock = self.states, self.rank, self.fault_ids, self.deadlock
         budget = MEMORY_EVERY
@@ -245,23 +260,13 @@ class Partition:
                             if viol is None or base | j < viol[0]:
                                 viol = (base | j, 0, "transition", bad.name, (g, aid, t))
                             continue
-                    if canonical is None:
-                        if t in sent:
-                            continue
-                        sent.add(t)
-                        o = route(t) % count
-                        if o == me and t in seen:
-                            continue
-                        out[o].append((t, g, aid, base | j))
-                    else:
-                        key = canonical(t)
-                        if key in sent:
-                            continue
-                        sent.add(key)
-                        o = route(key) % count
-                        if o == me and key in seen:
-                            continue
-                        out[o].append((t, g, aid, base | j))
+                    key = canonical(t) if canonical is not None else t
+                    if key in seen or key in known:
+                        continue
+                    known_add(key)
+                    o = route(route_key(key) if route_key else key) % count
+                    out[o].append((t, g, aid, base | j))
+                    if canonical is not None:
                         out_keys[o].append(key)
                 budget -= 1
                 if budget == 0:
@@ -269,14 +274,24 @@ class Partition:
                     self._check_memory()
         except _OverBudget:
             return {"over": True, "rss": rss_bytes()}
-        del sent
-        batches = [pickle.dumps((out[o], out_keys[o]), protocol=pickle.HIGHEST_PROTOCOL) for o in range(count)]
+        if len(known) > KNOWN_CAP:
+            known.clear()  # a cache: forgetting only means sending some states again
+        t_pack = time.perf_counter()
+        batches: list[bytes | None] = [None if o == me else pickle.dumps((out[o], out_keys[o]), protocol=HIGHEST)
+                                       for o in range(count)]
+        self.own_batch = (out[me], out_keys[me])  # what stays here is not pickled
+        now = time.perf_counter()
+        self.t_move += now - t_pack
+        self.t_expand += t_pack - t_start
+        self.routed += sum(len(out[o]) for o in range(count) if o != me)
+        self.sent_local += len(out[me])
+        self.expanded += len(self.frontier)
         return {"over": False, "generated": generated, "fired": fired, "terminal": terminal, "violation": viol,
                 "batches": batches, "components": eng.export_components(), "rss": rss_bytes()}
 
     # --- phase 2
 
-    def absorb(self, batches: Sequence[bytes], components: Sequence[Any]) -> dict[str, Any]:
+    def absorb(self, batches: Sequence[bytes | None], components: Sequence[Any]) -> dict[str, Any]:
         """Keep the new states among the batches addressed here; check the state invariants on them."""
         eng = self.engine
         for payload in components:
@@ -290,7 +305,13 @@ class Partition:
         budget = MEMORY_EVERY
         try:
             for blob in batches:
-                entries, keys = pickle.loads(blob)
+                if blob is None:
+                    entries, keys = self.own_batch
+                    self.own_batch = ([], [])
+                else:
+                    t0 = time.perf_counter()
+                    entries, keys = pickle.loads(blob)
+                    self.t_move += time.perf_counter() - t0
                 for n, (t, g, aid, r) in enumerate(entries):
                     key = keys[n] if keys else t
                     if key in seen:
@@ -423,7 +444,9 @@ class Partition:
         return len(self.states)
 
     def stats(self) -> dict[str, int]:
-        return self.engine.stats()
+        return dict(self.engine.stats(), owned_states=len(self.states), expand_us=int(self.t_expand * 1e6),
+                    move_us=int(self.t_move * 1e6), routed=self.routed, sent_local=self.sent_local,
+                    expanded=self.expanded)
 
     def rss(self) -> int:
         return rss_bytes()
@@ -631,6 +654,7 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
     verdict, reason, viol = "pass", None, None
     last_ckpt = time.perf_counter()
     rss_seen = rss_base = 0
+    t_coord = 0.0  # seconds the coordinator spends on its own (ranks), while the workers wait
     try:
         if manifest is not None:
             loaded = _load_components(opts.resume, manifest["components"])  # type: ignore[arg-type]
@@ -717,7 +741,9 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
                 for a in range(k):
                     new_by[a] += r["action_new"][a]
             pending = _pending(pending, ab)
+            t_c = time.perf_counter()
             ranks = _dense([r["keys"] for r in ab])
+            t_coord += time.perf_counter() - t_c
             backend.call("advance", [(ranks[w],) for w in range(opts.workers)])
             rss_seen = _total_rss(backend, [r["rss"] for r in ab])
             if new:
@@ -743,10 +769,16 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
     if found is not None:
         verdict = "deadlock" if found.invariant == DEADLOCK.name else "violation"
     engine_stats: dict[str, int] = {}
+    summed = ("expand_us", "move_us", "routed", "sent_local", "expanded")
     for st in stats:
         for key, n in st.items():
-            engine_stats[key] = max(engine_stats.get(key, 0), n)
-    engine_stats["workers"] = opts.workers
+            if key in summed:
+                engine_stats[key] = engine_stats.get(key, 0) + n
+            elif key != "owned_states":
+                engine_stats[key] = max(engine_stats.get(key, 0), n)
+    owned = [st.get("owned_states", 0) for st in stats]
+    engine_stats.update(workers=opts.workers, owned_min=min(owned), owned_max=max(owned),
+                        coordinator_us=int(t_coord * 1e6))
     vacuous = {}
     if found is None and pending:
         vacuous = {p.name: p.antecedent_doc for p in properties if p.name in pending and p.antecedent is not None}
