@@ -368,6 +368,18 @@ class Partition:
                     fired[aid % k] += 1
         return {"generated": generated, "fired": fired, "terminal": terminal, "new": new, "action_new": action_new}
 
+    def expand_ray(self) -> tuple:
+        """:meth:`expand` for Ray: the report, then each batch as an object of its own, so that it travels
+        from this actor to its owner through Ray's object store, not through the coordinator."""
+        res = self.expand()
+        batches = res.pop("batches", None) or [None] * self.count
+        return (res, *batches)
+
+    def absorb_ray(self, refs: Sequence[Any], components: Sequence[Any]) -> dict[str, Any]:
+        import ray
+
+        return self.absorb(ray.get(list(refs)), components)
+
     def _truncate(self, hi: int) -> None:
         del self.states[hi:]
         del self.parent[hi:]
@@ -473,6 +485,12 @@ class _Inline:
     def call_one(self, w: int, method: str, *args: Any) -> Any:
         return getattr(self.parts[w], method)(*args)
 
+    def expand(self) -> tuple[list[dict[str, Any]], list[Any]]:
+        return _expand_relayed(self)
+
+    def absorb(self, batches: list[Any], components: list[Any]) -> list[dict[str, Any]]:
+        return _absorb_relayed(self, batches, components)
+
     def close(self) -> None:
         self.parts = []
 
@@ -543,6 +561,12 @@ class _Processes:
         self.conns[w].send((method, args))
         return self._result(w)
 
+    def expand(self) -> tuple[list[dict[str, Any]], list[Any]]:
+        return _expand_relayed(self)
+
+    def absorb(self, batches: list[Any], components: list[Any]) -> list[dict[str, Any]]:
+        return _absorb_relayed(self, batches, components)
+
     def close(self) -> None:
         for conn in self.conns:
             try:
@@ -585,12 +609,35 @@ class _Ray:
     def call_one(self, w: int, method: str, *args: Any) -> Any:
         return self.ray.get(getattr(self.actors[w], method).remote(*args))
 
+    def expand(self) -> tuple[list[dict[str, Any]], list[Any]]:
+        count = len(self.actors)
+        refs = [a.expand_ray.options(num_returns=count + 1).remote() for a in self.actors]
+        return self.ray.get([r[0] for r in refs]), [r[1:] for r in refs]
+
+    def absorb(self, batches: list[Any], components: list[Any]) -> list[dict[str, Any]]:
+        count = len(self.actors)
+        return self.ray.get([a.absorb_ray.remote([batches[src][dst] for src in range(count)], components)
+                             for dst, a in enumerate(self.actors)])
+
     def close(self) -> None:
         for a in self.actors:
             self.ray.kill(a)
         self.actors = []
         if self.started:
             self.ray.shutdown()
+
+
+def _expand_relayed(backend: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Expand everywhere; the batches come back here, to be handed on to their owners."""
+    res = backend.call("expand")
+    return res, [r.pop("batches", None) for r in res]
+
+
+def _absorb_relayed(backend: Any, batches: list[Any], components: list[Any]) -> list[dict[str, Any]]:
+    count = len(batches)
+    incoming = [([batches[src][dst] for src in range(count)], components) for dst in range(count)]
+    batches.clear()
+    return backend.call("absorb", incoming)
 
 
 def _backend(opts: ParallelOptions, factory: Callable, symmetry: bool, deadlock: bool) -> Any:
@@ -704,7 +751,7 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
                 if rss_seen + per_state * levels[-1] * max(1.0, growth) > opts.memory_limit:
                     verdict, reason = "incomplete", _memory_reason(opts.memory_limit, rss_seen)
                     break
-            exp = backend.call("expand")
+            exp, batches = backend.expand()
             if any(r["over"] for r in exp):
                 backend.call("rollback")
                 verdict, reason = "incomplete", _memory_reason(opts.memory_limit, max(r["rss"] for r in exp))
@@ -712,12 +759,8 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
             comps = [r["components"] for r in exp]
             for c in comps:
                 engine.import_components(c)
-            incoming = [([exp[src]["batches"][dst] for src in range(opts.workers)], comps)
-                        for dst in range(opts.workers)]
-            for r in exp:
-                del r["batches"]
-            ab = backend.call("absorb", incoming)
-            del incoming
+            ab = backend.absorb(batches, comps)
+            del batches
             if any(r["over"] for r in ab):
                 backend.call("rollback")
                 verdict, reason = "incomplete", _memory_reason(opts.memory_limit, max(r["rss"] for r in ab))
