@@ -148,7 +148,7 @@ class Partition:
         self.chunks = 0
         # figures for benchmarks/parallel.py: seconds expanding (successors, step checks, routing) and moving
         # (pickling and unpickling batches), states sent to other workers and to this one, states expanded
-        self.t_expand = self.t_move = 0.0
+        self.t_expand = self.t_move = self.t_absorb = 0.0
         self.own_batch: tuple[list, list] = ([], [])
         self.routed = self.sent_local = self.expanded = 0
 
@@ -293,6 +293,7 @@ class Partition:
 
     def absorb(self, batches: Sequence[bytes | None], components: Sequence[Any]) -> dict[str, Any]:
         """Keep the new states among the batches addressed here; check the state invariants on them."""
+        t_start = time.perf_counter()
         eng = self.engine
         for payload in components:
             if payload is not None:
@@ -332,7 +333,9 @@ class Partition:
         except _OverBudget:
             self._truncate(hi)
             return {"over": True, "rss": rss_bytes()}
-        return self._finish_level(hi, new_keys, new_rank)
+        out = self._finish_level(hi, new_keys, new_rank)
+        self.t_absorb += time.perf_counter() - t_start
+        return out
 
     def recount(self, vkey: int, kind: str, initial: bool) -> dict[str, Any]:
         """The level's figures up to the violation of rank key ``vkey``, as one worker counts them when it
@@ -457,7 +460,7 @@ class Partition:
 
     def stats(self) -> dict[str, int]:
         return dict(self.engine.stats(), owned_states=len(self.states), expand_us=int(self.t_expand * 1e6),
-                    move_us=int(self.t_move * 1e6), routed=self.routed, sent_local=self.sent_local,
+                    move_us=int(self.t_move * 1e6), absorb_us=int(self.t_absorb * 1e6), routed=self.routed, sent_local=self.sent_local,
                     expanded=self.expanded)
 
     def rss(self) -> int:
@@ -812,7 +815,7 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
     if found is not None:
         verdict = "deadlock" if found.invariant == DEADLOCK.name else "violation"
     engine_stats: dict[str, int] = {}
-    summed = ("expand_us", "move_us", "routed", "sent_local", "expanded")
+    summed = ("expand_us", "move_us", "absorb_us", "routed", "sent_local", "expanded")
     for st in stats:
         for key, n in st.items():
             if key in summed:
