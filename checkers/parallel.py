@@ -704,6 +704,7 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
     verdict, reason, viol = "pass", None, None
     last_ckpt = time.perf_counter()
     rss_seen = rss_base = 0
+    next_report = t0 + progress_every
     t_coord = 0.0  # seconds the coordinator spends on its own (ranks), while the workers wait
     try:
         if manifest is not None:
@@ -796,7 +797,8 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
                 levels.append(new)
             frontier = new
             depth = len(levels) - 1
-            if progress is not None and time.perf_counter() - now >= 0:
+            if progress is not None and time.perf_counter() >= next_report:
+                next_report = time.perf_counter() + progress_every
                 progress(Progress(sum(levels), generated, new, depth, time.perf_counter() - t0))
             if ckpt_dir and opts.checkpoint and viol is None and (
                     time.perf_counter() - last_ckpt >= opts.checkpoint_every):
