@@ -30,6 +30,8 @@ CLOCK_EVERY = 512
 #: Size (in entries) the transition-property memo may reach before it starts afresh: bounds its memory
 #: (about 100 bytes an entry) on long runs at a small cost in re-evaluations.
 STEP_MEMO_CAP = 1 << 21
+#: Size the memo of canonical keys (symmetry) may reach before it starts afresh.
+CANON_MEMO_CAP = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,14 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     deadline = None if limits.time_limit is None else t0 + limits.time_limit
     next_report = t0 + progress_every
 
+    # the hot loop's look-ups, as locals
+    states_append, parent_append, via_append = states.append, parent.append, via.append
+    seen_add = None if keep_index else seen.add  # type: ignore[union-attr]
+    step_on, known_ok = stepc.active, stepc.known_ok
+    inv_on, inv_project, inv_memo = bool(inv.props), inv.project, inv.memo
+    canon_memo: dict[Hashable, Hashable] = {}  # with symmetry: successor -> its canonical key
+    canon_memo_get = canon_memo.get
+
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
         idx = len(states)
         states.append(e)
@@ -345,7 +355,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 break
                         else:
                             terminal["faults_only"] += 1
-                ok_steps = stepc.known_ok(s) if stepc.active else None
+                ok_steps = known_ok(s) if step_on else None
                 for aid, t in succ:
                     fired[aid % k_names] += 1
                     if t is None:
@@ -353,10 +363,18 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                             t_aid.append(aid)
                             t_dst.append(-1)
                         continue
-                    if stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
+                    if step_on and (ok_steps is None or step_project(t) not in ok_steps):
                         if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
                             raise _Found(bad, p, (aid, t))
-                    key = canonical(t) if canonical else t
+                    if canonical is None:
+                        key = t
+                    else:  # a successor met again costs one look-up, not a canonicalisation
+                        key = canon_memo_get(t)
+                        if key is None:
+                            key = canonical(t)
+                            if len(canon_memo) >= CANON_MEMO_CAP:
+                                canon_memo.clear()
+                            canon_memo[t] = key
                     if key in seen:
                         if keep_index:  # one test on the hot path for both recordings
                             if graph:
@@ -368,16 +386,24 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                     if at_depth_limit:
                         verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
                         continue
-                    idx = add(t, key, p, aid)
+                    idx = len(states)  # add(t, key, p, aid), inlined
+                    states_append(t)
+                    parent_append(p)
+                    via_append(aid)
                     new_by[aid % k_names] += 1
                     if keep_index:
+                        seen[key] = idx  # type: ignore[index]
                         if graph:
                             edges.append((p, aid, idx))
                         if transitions:
                             t_aid.append(aid)
                             t_dst.append(idx)
-                    if (bad := inv.first_violated(t)) is not None:
-                        raise _Found(bad, idx)
+                    else:
+                        seen_add(key)
+                    # the invariants' memo is looked up here; inv.first_violated looks again on a miss
+                    if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
+                        if (bad := inv.first_violated(t)) is not None:
+                            raise _Found(bad, idx)
                     if max_states is not None and len(states) >= max_states:
                         raise _Stop(f"state limit {max_states} reached")
                 if transitions:
