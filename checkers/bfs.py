@@ -30,8 +30,6 @@ CLOCK_EVERY = 512
 #: Size (in entries) the transition-property memo may reach before it starts afresh: bounds its memory
 #: (about 100 bytes an entry) on long runs at a small cost in re-evaluations.
 STEP_MEMO_CAP = 1 << 21
-#: Size the memo of canonical keys (symmetry) may reach before it starts afresh.
-CANON_MEMO_CAP = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -306,8 +304,6 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     seen_add = None if keep_index else seen.add  # type: ignore[union-attr]
     step_on, known_ok = stepc.active, stepc.known_ok
     inv_on, inv_project, inv_memo = bool(inv.props), inv.project, inv.memo
-    canon_memo: dict[Hashable, Hashable] = {}  # with symmetry: successor -> its canonical key
-    canon_memo_get = canon_memo.get
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
         idx = len(states)
@@ -366,15 +362,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                     if step_on and (ok_steps is None or step_project(t) not in ok_steps):
                         if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
                             raise _Found(bad, p, (aid, t))
-                    if canonical is None:
-                        key = t
-                    else:  # a successor met again costs one look-up, not a canonicalisation
-                        key = canon_memo_get(t)
-                        if key is None:
-                            key = canonical(t)
-                            if len(canon_memo) >= CANON_MEMO_CAP:
-                                canon_memo.clear()
-                            canon_memo[t] = key
+                    key = t if canonical is None else canonical(t)
                     if key in seen:
                         if keep_index:  # one test on the hot path for both recordings
                             if graph:
