@@ -29,7 +29,9 @@ from refmodel.model.core import Engine, Label, Sid
 CLOCK_EVERY = 512
 #: Size (in entries) the transition-property memo may reach before it starts afresh: bounds its memory
 #: (about 100 bytes an entry) on long runs at a small cost in re-evaluations.
-STEP_MEMO_CAP = 1 << 21
+STEP_MEMO_CAP = 1 << 19
+#: Size (in entries) the state-invariant memo may reach before it starts afresh (about 80 bytes an entry).
+STATE_MEMO_CAP = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,9 @@ def _union_reads(props: Sequence[Property]) -> frozenset[str] | None:
     return reads
 
 
+_NOTHING = object()
+
+
 class _Checker:
     """What state and step checkers share: the properties, the projection on the union of the fields they
     read (None: they read everything), the fields to hide when decoding, and the antecedents still pending.
@@ -191,6 +196,8 @@ class _StateChecker(_Checker):
         if self.pending:
             self.pending = [p for p in self.pending if not p.antecedent(self.cfg, state)]
         if self.project is not None:
+            if len(self.memo) >= STATE_MEMO_CAP:  # bound the memory: forget, keep checking correctly
+                self.memo.clear()
             self.memo.add(key)
         return None
 
@@ -205,6 +212,8 @@ class _StepChecker(_Checker):
         self.decoded: dict[Hashable, Any] = {}  # projection -> readable state (hidden fields outside it)
         self.active = bool(self.props)
         self.size, self.cap = 0, STEP_MEMO_CAP
+        self._last_s: Hashable = _NOTHING  # the pre-state of the last step checked, and its readable form
+        self._last_a: Any = None
 
     def known_ok(self, s: Hashable) -> set[Hashable] | None:
         """The memo entry for steps from ``s`` (None: no projection, check every step)."""
@@ -219,12 +228,18 @@ class _StepChecker(_Checker):
 
     def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None) -> Property | None:
         """Check the step s -> t (the caller has already looked ``t``'s projection up in ``ok``)."""
-        a, b = self._decode(s), self._decode(t)
+        if s is self._last_s:  # the steps from one state come in a row: decode it once
+            a = self._last_a
+        else:
+            a = self._last_a = self._decode(s)
+            self._last_s = s
+        b = self._decode(t)
+        cfg = self.cfg
         for p in self.props:
-            if not p.fn(self.cfg, a, b):
+            if not p.fn(cfg, a, b):
                 return p
         if self.pending:
-            self.pending = [p for p in self.pending if not p.antecedent(self.cfg, a, b)]
+            self.pending = [p for p in self.pending if not p.antecedent(cfg, a, b)]
         if ok is not None:
             ok.add(self.project(t))  # type: ignore[misc]
             self.size += 1

@@ -49,6 +49,7 @@ SMALL_CLUSTER = 5
 PERM_MEMOS = 2048  # large clusters: at most this many per-permutation memos are kept
 CANON_MEMO = 1 << 20  # large clusters: at most this many remembered canonical forms
 MASK = (1 << W) - 1
+AL_MEMO = 1 << 16  # entries of the allLogs-update memo before it starts afresh
 
 # tags of the memoised server-local successor entries
 _MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3
@@ -239,6 +240,8 @@ class FastRaftEngine(Engine):
         al = (e >> self.sh_al) & MASK
         logs = {self.srv.objs[(e >> (W * i)) & MASK].log for i in range(self.n)}
         nal = self.al(self.al.objs[al] | logs)
+        if len(self._al_next) >= AL_MEMO:  # one entry per servers part: bound its memory on long runs
+            self._al_next.clear()
         d = self._al_next[e & self._al_key_mask] = (nal - al) << self.sh_al
         return d
 
