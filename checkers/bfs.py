@@ -30,6 +30,8 @@ CLOCK_EVERY = 512
 #: Size (in entries) the transition-property memo may reach before it starts afresh: bounds its memory
 #: (about 100 bytes an entry) on long runs at a small cost in re-evaluations.
 STEP_MEMO_CAP = 1 << 19
+#: Action ids below this are counted in a list indexed by aid (above it, by action name directly).
+FIRED_BY_AID = 1 << 20
 #: Size (in entries) the state-invariant memo may reach before it starts afresh (about 80 bytes an entry).
 STATE_MEMO_CAP = 1 << 19
 
@@ -314,6 +316,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     deadline = None if limits.time_limit is None else t0 + limits.time_limit
     next_report = t0 + progress_every
 
+    fired_aid: list[int] = []  # successors generated per action id
     # the hot loop's look-ups, as locals
     states_append, parent_append, via_append = states.append, parent.append, via.append
     seen_add = None if keep_index else seen.add  # type: ignore[union-attr]
@@ -368,7 +371,14 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                             terminal["faults_only"] += 1
                 ok_steps = known_ok(s) if step_on else None
                 for aid, t in succ:
-                    fired[aid % k_names] += 1
+                    try:  # counted per aid (no modulo per successor), folded into actions at the end
+                        fired_aid[aid] += 1
+                    except IndexError:
+                        if aid < FIRED_BY_AID:
+                            fired_aid.extend([0] * (aid + 1024 - len(fired_aid)))
+                            fired_aid[aid] += 1
+                        else:  # a model with very many action instances: count by action directly
+                            fired[aid % k_names] += 1
                     if t is None:
                         if transitions:
                             t_aid.append(aid)
@@ -430,6 +440,9 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         found = _trace(engine, states, parent, via, f)
     except _Stop as stop:
         verdict, reason = "incomplete", str(stop)
+    for aid, cnt in enumerate(fired_aid):
+        if cnt:
+            fired[aid % k_names] += cnt
     if len(states) > sum(levels):  # the level being filled when the run stopped
         levels.append(len(states) - sum(levels))
     depth = len(levels) - 1

@@ -52,7 +52,7 @@ MASK = (1 << W) - 1
 AL_MEMO = 1 << 16  # entries of the allLogs-update memo before it starts afresh
 
 # tags of the memoised server-local successor entries
-_MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3
+_MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3  # (the successor closure tests them as literals)
 _MISSING = object()
 _KEEP = 0  # bag operation code: leave the bag as it is
 
@@ -190,27 +190,28 @@ class FastRaftEngine(Engine):
             if ops is None:
                 ops = bag_ops[b] = {}
             comps = [(e >> sh) & mask for sh in shifts]
-            for i, c in enumerate(comps):
+            i = 0
+            for c in comps:
                 loc = local[i].get(c)
                 if loc is None:
                     loc = build_local(i, c)
-                for ent in loc:
-                    tag = ent[0]
-                    if tag == _MOVE:
-                        append((ent[1], base + ent[2]))
-                    elif tag == _SEND:
-                        bd = ops.get(ent[2], _MISSING)
+                i += 1
+                for tag, aid, x, y in loc:  # entries are (tag, aid, x, y): one unpacking, no indexing
+                    if tag == 0:  # _MOVE: x is the delta
+                        append((aid, base + x))
+                    elif tag == 1:  # _SEND: x is the bag operation
+                        bd = ops.get(x, _MISSING)
                         if bd is _MISSING:
-                            bd = build_bag_op(b, ent[2])
-                        append((ent[1], None if bd is None else base + bd))
-                    elif tag == _ELECT:
-                        key = (e >> sh_el) & mask, ent[3]
+                            bd = build_bag_op(b, x)
+                        append((aid, None if bd is None else base + bd))
+                    elif tag == 2:  # _ELECT: x is the delta, y the election record
+                        key = (e >> sh_el) & mask, y
                         ed = el_add.get(key)
                         if ed is None:
                             ed = build_el_add(*key)
-                        append((ent[1], base + ent[2] + ed))
-                    else:
-                        append((ent[1], None))
+                        append((aid, base + x + ed))
+                    else:  # _VIOLATES
+                        append((aid, None))
             info = bag_info.get(b)
             if info is None:
                 info = build_bag_info(b)
@@ -248,8 +249,8 @@ class FastRaftEngine(Engine):
     def _move(self, i: int, c: int, aid: int, sv: ServerVars) -> tuple:
         nc = self._srv_id(sv)
         if not self.srv_ok[nc]:
-            return (_VIOLATES, aid)
-        return (_MOVE, aid, (nc - c) << (W * i))
+            return (_VIOLATES, aid, 0, 0)
+        return (_MOVE, aid, (nc - c) << (W * i), 0)
 
     def _build_local(self, i: int, c: int) -> list[tuple]:
         """Server i's own actions from component c, in the readable model's order."""
@@ -261,7 +262,7 @@ class FastRaftEngine(Engine):
         for j in range(self.n):
             if (m := r.request_vote(cfg, i, j, sv0)) is not None:
                 loc.append((_SEND, aid(Label("RequestVote", (("i", si), ("j", Sid(j))))),
-                            bag_op_code(-1, self._msg_id(m))))
+                            bag_op_code(-1, self._msg_id(m)), 0))
         if (res := r.become_leader(cfg, i, sv0)) is not None:
             sv, record = res
             mv = self._move(i, c, aid(Label("BecomeLeader", (("i", si),))), sv)
@@ -274,7 +275,7 @@ class FastRaftEngine(Engine):
         for j in range(self.n):
             if (m := r.append_entries(cfg, i, j, sv0)) is not None:
                 loc.append((_SEND, aid(Label("AppendEntries", (("i", si), ("j", Sid(j))))),
-                            bag_op_code(-1, self._msg_id(m))))
+                            bag_op_code(-1, self._msg_id(m)), 0))
         self._local[i][c] = loc
         return loc
 
