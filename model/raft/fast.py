@@ -49,7 +49,6 @@ SMALL_CLUSTER = 5
 PERM_MEMOS = 2048  # large clusters: at most this many per-permutation memos are kept
 CANON_MEMO = 1 << 20  # large clusters: at most this many remembered canonical forms
 MASK = (1 << W) - 1
-AL_MEMO = 1 << 16  # entries of the allLogs-update memo before it starts afresh
 
 # tags of the memoised server-local successor entries
 _MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3  # (the successor closure tests them as literals)
@@ -83,13 +82,14 @@ class FastRaftEngine(Engine):
             "elections": MASK << self.sh_el,
             "allLogs": MASK << self.sh_al,
         }
-        self._al_key_mask = self.srv_mask | self.slot_masks["allLogs"]
         self._local: list[dict[int, list[tuple]]] = [{} for _ in range(n)]
         self._recv_by_mid: list[dict[int, list[tuple]]] = []  # per message id: component -> handled
         self._bag_info: dict[int, list[tuple]] = {}
         self._bag_ops: dict[int, dict[int, int | None]] = {}  # bag id -> op code -> delta
         self._el_add: dict[tuple[int, int], int] = {}
-        self._al_next: dict[int, int] = {}
+        #: allLogs id -> the server components whose log it holds (allLogs' = allLogs \cup {log[i]} is then
+        #: allLogs itself when it holds every server's log, the usual case)
+        self._al_known: dict[int, set[int]] = {}
         self._records = Interner()  # election records
         # symmetry
         # per permutation met (a tuple: perm[k] is server k's new position), its memo of permuted server
@@ -171,25 +171,32 @@ class FastRaftEngine(Engine):
     def _make_successors(self) -> Callable[[int], list[tuple[int, int | None]]]:
         """The successor function as a closure over the memo tables (locals are the fastest lookups)."""
         local, recv_by_mid, bag_ops, bag_info = self._local, self._recv_by_mid, self._bag_ops, self._bag_info
-        al_next, al_key_mask = self._al_next, self._al_key_mask
+        al_known, al_fold, sh_al = self._al_known, self._al_fold, self.sh_al
         shifts, sh_bag, sh_el = self._srv_shifts, self.sh_bag, self.sh_el
         build_local, build_recv, build_bag_op = self._build_local, self._build_recv, self._build_bag_op
-        build_bag_info, build_al_next, el_add, build_el_add = (self._build_bag_info, self._build_al_next,
+        build_bag_info, el_add, build_el_add = (self._build_bag_info,
                                                                self._el_add, self._build_el_add)
         mask = MASK
 
         def successors(e: int) -> list[tuple[int, int | None]]:
             out: list[tuple[int, int | None]] = []
             append = out.append
-            al_delta = al_next.get(e & al_key_mask)
-            if al_delta is None:
-                al_delta = build_al_next(e)
-            base = e + al_delta
+            comps = [(e >> sh) & mask for sh in shifts]
+            al = (e >> sh_al) & mask
+            known = al_known.get(al)
+            if known is None:
+                base = e + al_fold(al, comps)
+            else:
+                for c in comps:
+                    if c not in known:
+                        base = e + al_fold(al, comps)
+                        break
+                else:
+                    base = e
             b = (e >> sh_bag) & mask
             ops = bag_ops.get(b)
             if ops is None:
                 ops = bag_ops[b] = {}
-            comps = [(e >> sh) & mask for sh in shifts]
             i = 0
             for c in comps:
                 loc = local[i].get(c)
@@ -237,14 +244,25 @@ class FastRaftEngine(Engine):
 
     # ------------------------------------------------------------------------------------ memo builders
 
-    def _build_al_next(self, e: int) -> int:
-        al = (e >> self.sh_al) & MASK
-        logs = {self.srv.objs[(e >> (W * i)) & MASK].log for i in range(self.n)}
-        nal = self.al(self.al.objs[al] | logs)
-        if len(self._al_next) >= AL_MEMO:  # one entry per servers part: bound its memory on long runs
-            self._al_next.clear()
-        d = self._al_next[e & self._al_key_mask] = (nal - al) << self.sh_al
-        return d
+    def _al_fold(self, al: int, comps: list[int]) -> int:
+        """The allLogs delta of a state with allLogs ``al`` and server components ``comps``: the id of
+        allLogs with every server's log added, less ``al``, shifted into place (learning on the way which
+        components each allLogs met holds)."""
+        nal = al
+        for c in comps:
+            known = self._al_known.get(nal)
+            if known is None:
+                known = self._al_known[nal] = set()
+            if c in known:
+                continue
+            log, logs = self.srv.objs[c].log, self.al.objs[nal]
+            if log not in logs:
+                nal = self.al(logs | {log})  # a superset: what earlier components' logs were in, still are
+                known = self._al_known.get(nal)
+                if known is None:
+                    known = self._al_known[nal] = set()
+            known.add(c)
+        return (nal - al) << self.sh_al
 
     def _move(self, i: int, c: int, aid: int, sv: ServerVars) -> tuple:
         nc = self._srv_id(sv)
