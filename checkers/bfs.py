@@ -192,11 +192,14 @@ class _StateChecker(_Checker):
             if key in self.memo:
                 return None
         state = self.engine.decode(e, self.hide)
+        cfg = self.cfg
         for p in self.props:
-            if not p.fn(self.cfg, state):
+            if not p.fn(cfg, state):
                 return p
-        if self.pending:
-            self.pending = [p for p in self.pending if not p.antecedent(self.cfg, state)]
+        for q in self.pending:  # (the pending list is rebuilt only when an antecedent holds)
+            if q.antecedent(cfg, state):
+                self.pending = [p for p in self.pending if not p.antecedent(cfg, state)]
+                break
         if self.project is not None:
             if len(self.memo) >= STATE_MEMO_CAP:  # bound the memory: forget, keep checking correctly
                 self.memo.clear()
@@ -228,22 +231,28 @@ class _StepChecker(_Checker):
             self.size += 8  # a set costs about as much as eight entries
         return ok
 
-    def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None) -> Property | None:
-        """Check the step s -> t (the caller has already looked ``t``'s projection up in ``ok``)."""
+    def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None,
+                       pt: Hashable = None) -> Property | None:
+        """Check the step s -> t (the caller has already looked ``t``'s projection up in ``ok``; it may pass
+        that projection as ``pt``)."""
         if s is self._last_s:  # the steps from one state come in a row: decode it once
             a = self._last_a
         else:
             a = self._last_a = self._decode(s)
             self._last_s = s
-        b = self._decode(t)
+        if pt is None and self.project is not None:
+            pt = self.project(t)
+        b = self._decode(t, pt)
         cfg = self.cfg
         for p in self.props:
             if not p.fn(cfg, a, b):
                 return p
-        if self.pending:
-            self.pending = [p for p in self.pending if not p.antecedent(cfg, a, b)]
+        for q in self.pending:  # (the pending list is rebuilt only when an antecedent holds)
+            if q.antecedent(cfg, a, b):
+                self.pending = [p for p in self.pending if not p.antecedent(cfg, a, b)]
+                break
         if ok is not None:
-            ok.add(self.project(t))  # type: ignore[misc]
+            ok.add(pt)
             self.size += 1
             if self.size > self.cap:  # bound the memory: forget what is known, keep checking correctly
                 self.memo.clear()
@@ -253,10 +262,11 @@ class _StepChecker(_Checker):
                 ok.clear()
         return None
 
-    def _decode(self, e: Hashable) -> Any:
+    def _decode(self, e: Hashable, key: Hashable = None) -> Any:
         if self.project is None:
             return self.engine.decode(e, self.hide)
-        key = self.project(e)
+        if key is None:
+            key = self.project(e)
         st = self.decoded.get(key)
         if st is None:
             st = self.decoded[key] = self.engine.decode(e, self.hide)
@@ -301,7 +311,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     canonical = engine.canonical if symmetry else None
     states: list[Hashable] = []  # raw encoded states, in discovery order
     parent = array("i")  # index of the state it was first reached from (-1 for initial states)
-    via = array("l")  # action id that first reached it (-1 for initial states)
+    via = array("i")  # action id that first reached it (-1 for initial states); "q" if an id needs it
     keep_index = graph or transitions
     seen: dict[Hashable, int] | set[Hashable] = {} if keep_index else set()
     edges: list[tuple[int, int, int]] = []  # (from, aid, to), graph mode only
@@ -370,6 +380,48 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         else:
                             terminal["faults_only"] += 1
                 ok_steps = known_ok(s) if step_on else None
+                if not keep_index:  # the same loop as below, less the recording of edges (most runs)
+                    for aid, t in succ:
+                        try:
+                            fired_aid[aid] += 1
+                        except IndexError:
+                            if aid < FIRED_BY_AID:
+                                fired_aid.extend([0] * (aid + 1024 - len(fired_aid)))
+                                fired_aid[aid] += 1
+                            else:
+                                fired[aid % k_names] += 1
+                        if t is None:
+                            continue
+                        if step_on:
+                            if ok_steps is None:
+                                if (bad := stepc.first_violated(s, t, None)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                            elif (pt := step_project(t)) not in ok_steps:
+                                if (bad := stepc.first_violated(s, t, ok_steps, pt)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                        key = t if canonical is None else canonical(t)
+                        if key in seen:
+                            continue
+                        if at_depth_limit:
+                            verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
+                            continue
+                        idx = len(states)
+                        states_append(t)
+                        parent_append(p)
+                        try:
+                            via_append(aid)
+                        except OverflowError:  # an action id beyond 32 bits: widen
+                            via = array("q", via)
+                            via_append = via.append
+                            via_append(aid)
+                        seen_add(key)
+                        new_by[aid % k_names] += 1
+                        if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
+                            if (bad := inv.first_violated(t)) is not None:
+                                raise _Found(bad, idx)
+                        if max_states is not None and len(states) >= max_states:
+                            raise _Stop(f"state limit {max_states} reached")
+                    succ = ()  # the loop below has nothing left to do
                 for aid, t in succ:
                     try:  # counted per aid (no modulo per successor), folded into actions at the end
                         fired_aid[aid] += 1
@@ -402,7 +454,12 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                     idx = len(states)  # add(t, key, p, aid), inlined
                     states_append(t)
                     parent_append(p)
-                    via_append(aid)
+                    try:
+                        via_append(aid)
+                    except OverflowError:  # an action id beyond 32 bits: widen
+                        via = array("q", via)
+                        via_append = via.append
+                        via_append(aid)
                     new_by[aid % k_names] += 1
                     if keep_index:
                         seen[key] = idx  # type: ignore[index]
