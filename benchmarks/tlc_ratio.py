@@ -9,6 +9,7 @@ wait4().  Counts are checked against TLC's so that a fast wrong answer cannot pa
     python benchmarks/tlc_ratio.py              # the two small configs x5 and the big one x3
     python benchmarks/tlc_ratio.py --quick      # the two small configs x3 only
     python benchmarks/tlc_ratio.py --ab ../old/.venv/bin/refmodel --runs 7   # A/B against another tree
+    python benchmarks/tlc_ratio.py --compile ...  # with bytecode caches (as an installed package has them)
 """
 
 from __future__ import annotations
@@ -63,7 +64,20 @@ def main() -> None:
     ap.add_argument("--ab", metavar="REFMODEL", help="A/B: also run this other `refmodel` executable (e.g. the "
                     "venv of a git worktree of an older commit), alternately with this one in the same run")
     ap.add_argument("--only", metavar="NAME", action="append", help="only this configuration (repeatable)")
+    ap.add_argument("--compile", action="store_true", help="first compile the sources to bytecode (this tree "
+                    "and, with --ab, the other one), as an installed package has them: with PYTHONDONTWRITEBYTECODE "
+                    "set, every run would otherwise compile them anew")
     args = ap.parse_args()
+    if args.compile:
+        import compileall
+
+        roots = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+        if args.ab:  # the tree of the other executable: <tree>/.venv/bin/refmodel
+            roots.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.ab)))))
+        for root in roots:
+            for sub in ("api", "model", "checkers", "invariants"):
+                if os.path.isdir(os.path.join(root, sub)):
+                    compileall.compile_dir(os.path.join(root, sub), quiet=1)
     if args.ab:
         return ab(args)
     rows = []
