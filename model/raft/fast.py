@@ -184,15 +184,7 @@ class FastRaftEngine(Engine):
             comps = [(e >> sh) & mask for sh in shifts]
             al = (e >> sh_al) & mask
             known = al_known.get(al)
-            if known is None:
-                base = e + al_fold(al, comps)
-            else:
-                for c in comps:
-                    if c not in known:
-                        base = e + al_fold(al, comps)
-                        break
-                else:
-                    base = e
+            base = e if known is not None and known.issuperset(comps) else e + al_fold(al, comps)
             b = (e >> sh_bag) & mask
             ops = bag_ops.get(b)
             if ops is None:
