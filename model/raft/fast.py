@@ -34,8 +34,6 @@ from refmodel.model.raft.state import (
     ServerVars,
     ValueName,
     bag_items,
-    with_message,
-    without_message,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +84,8 @@ class FastRaftEngine(Engine):
         self._recv_by_mid: list[dict[int, list[tuple]]] = []  # per message id: component -> handled
         self._bag_info: dict[int, list[tuple]] = {}
         self._bag_ops: dict[int, dict[int, int | None]] = {}  # bag id -> op code -> delta
+        self._bag_key: dict[int, tuple[tuple[int, int], ...]] = {}  # bag id -> its (message id, count) pairs
+        self._key_bag: dict[tuple[tuple[int, int], ...], int] = {}  # and back
         self._el_add: dict[tuple[int, int], int] = {}
         #: allLogs id -> the server components whose log it holds (allLogs' = allLogs \cup {log[i]} is then
         #: allLogs itself when it holds every server's log, the usual case)
@@ -315,21 +315,40 @@ class FastRaftEngine(Engine):
     def _build_bag_op(self, b: int, op: int) -> int | None:
         """Delta of the bag slot after bag operation ``op`` (see :func:`bag_op_code`), or None if the new
         bag violates the constraint."""
-        bag = self.bag.objs[b]
         consume, reply = (op >> 32) - 1, (op & MASK) - 1
+        # WithMessage then WithoutMessage (raft.tla, Bags (+) and (-)), done on the bag's message ids:
+        # hashing small ints, not messages; the bag itself is built only when first met
+        counts = dict(self._bag_key_of(b))
         if reply >= 0:
-            bag = with_message(self.msg.objs[reply], bag)
-        if consume >= 0:
-            bag = without_message(self.msg.objs[consume], bag)
-        if len(bag) > self.cfg.max_msgs or any(c > self.cfg.max_msg_count for _, c in bag):
+            counts[reply] = counts.get(reply, 0) + 1
+        if consume >= 0 and consume in counts:
+            if counts[consume] <= 1:
+                del counts[consume]
+            else:
+                counts[consume] -= 1
+        if len(counts) > self.cfg.max_msgs or any(c > self.cfg.max_msg_count for c in counts.values()):
             d = None  # outside the constraint: never stored, so never interned
         else:
-            d = (self._bag_id(bag) - b) << self.sh_bag
+            key = tuple(sorted(counts.items()))
+            nb = self._key_bag.get(key)
+            if nb is None:
+                nb = self._bag_id(frozenset([(self.msg.objs[mid], c) for mid, c in key]))
+                self._bag_key[nb] = key
+                self._key_bag[key] = nb
+            d = (nb - b) << self.sh_bag
         ops = self._bag_ops.get(b)
         if ops is None:
             ops = self._bag_ops[b] = {}
         ops[op] = d
         return d
+
+    def _bag_key_of(self, b: int) -> tuple[tuple[int, int], ...]:
+        """Bag b as its sorted (message id, count) pairs."""
+        key = self._bag_key.get(b)
+        if key is None:
+            key = self._bag_key[b] = tuple(sorted((self._msg_id(m), c) for m, c in self.bag.objs[b]))
+            self._key_bag[key] = b
+        return key
 
     def _build_bag_info(self, b: int) -> list[tuple]:
         """Per message of bag b, in the readable order: (mid, dest, Duplicate aid/delta, Drop aid/delta)."""
