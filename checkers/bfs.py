@@ -27,9 +27,10 @@ from refmodel.model.core import Engine, Label, Sid
 
 #: How many states to expand between looks at the clock (time limit, progress).
 CLOCK_EVERY = 512
-#: Size (in entries) the transition-property memo may reach before it starts afresh: bounds its memory
-#: (about 100 bytes an entry) on long runs at a small cost in re-evaluations.
-STEP_MEMO_CAP = 1 << 19
+#: Size (in entries) the transition-property memo may reach before it starts a new generation (entries of
+#: the previous one move back when used, the rest is dropped at the next turn): bounds its memory (about 100
+#: bytes an entry, two generations at most) on long runs at a small cost in re-evaluations.
+STEP_MEMO_CAP = 1 << 18
 #: Action ids below this are counted in a list indexed by aid (above it, by action name directly).
 FIRED_BY_AID = 1 << 20
 #: Size (in entries) the state-invariant memo may reach before it starts afresh (about 80 bytes an entry).
@@ -214,6 +215,8 @@ class _StepChecker(_Checker):
     def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
         super().__init__(engine, props)
         self.memo: dict[Hashable, set[Hashable]] = {}
+        #: the previous generation of the memo (when the memo outgrew its cap): entries move back on use
+        self.old: dict[Hashable, set[Hashable]] = {}
         self.decoded: dict[Hashable, Any] = {}  # projection -> readable state (hidden fields outside it)
         self.active = bool(self.props)
         self.size, self.cap = 0, STEP_MEMO_CAP
@@ -227,8 +230,11 @@ class _StepChecker(_Checker):
         ps = self.project(s)
         ok = self.memo.get(ps)
         if ok is None:
-            ok = self.memo[ps] = set()
-            self.size += 8  # a set costs about as much as eight entries
+            ok = self.old.pop(ps, None)
+            if ok is None:
+                ok = set()
+            self.memo[ps] = ok
+            self.size += 8 + len(ok)  # a set costs about as much as eight entries
         return ok
 
     def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None,
@@ -254,12 +260,11 @@ class _StepChecker(_Checker):
         if ok is not None:
             ok.add(pt)
             self.size += 1
-            if self.size > self.cap:  # bound the memory: forget what is known, keep checking correctly
-                self.memo.clear()
+            if self.size > self.cap:  # bound the memory: a new generation; what the old one knows and is
+                self.old = self.memo  # used again moves back, the rest is forgotten at the next turn
+                self.memo = {self.project(s): ok}  # the caller still holds ``ok``: keep it attached
                 self.decoded.clear()
-                self.size = 0
-                self.memo[self.project(s)] = ok  # the caller still holds ``ok``: keep it attached
-                ok.clear()
+                self.size = 8 + len(ok)
         return None
 
     def _decode(self, e: Hashable, key: Hashable = None) -> Any:
