@@ -85,6 +85,7 @@ class FastRaftEngine(Engine):
         self._bag_info: dict[int, list[tuple]] = {}
         self._bag_ops: dict[int, dict[int, int | None]] = {}  # bag id -> op code -> delta
         self._bag_key: dict[int, tuple[tuple[int, int], ...]] = {}  # bag id -> its (message id, count) pairs
+        self._dup_drop: dict[int, tuple[int, int, int]] = {}  # message id -> (dest, Duplicate aid, Drop aid)
         self._key_bag: dict[tuple[tuple[int, int], ...], int] = {}  # and back
         self._el_add: dict[tuple[int, int], int] = {}
         #: allLogs id -> the server components whose log it holds (allLogs' = allLogs \cup {log[i]} is then
@@ -355,11 +356,15 @@ class FastRaftEngine(Engine):
         info = []
         for m, _ in bag_items(self.bag.objs[b]):
             mid = self._msg_id(m)
-            view = (("m", MessageView(m)),)
+            labels = self._dup_drop.get(mid)
+            if labels is None:  # per message, not per bag: its labels (hashing messages is not cheap)
+                view = (("m", MessageView(m)),)
+                labels = self._dup_drop[mid] = (int(m.mdest), self._labels.aid(Label("DuplicateMessage", view)),
+                                                self._labels.aid(Label("DropMessage", view)))
+            dest, aid_dup, aid_drop = labels
             dup = self._build_bag_op(b, bag_op_code(-1, mid))
             drop = self._build_bag_op(b, bag_op_code(mid, -1))
-            info.append((mid, int(m.mdest), self._labels.aid(Label("DuplicateMessage", view)), dup,
-                         self._labels.aid(Label("DropMessage", view)), drop))
+            info.append((mid, dest, aid_dup, dup, aid_drop, drop))
         self._bag_info[b] = info
         return info
 
