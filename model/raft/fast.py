@@ -86,6 +86,7 @@ class FastRaftEngine(Engine):
         self._bag_ops: dict[int, dict[int, int | None]] = {}  # bag id -> op code -> delta
         self._bag_key: dict[int, tuple[tuple[int, int], ...]] = {}  # bag id -> its (message id, count) pairs
         self._dup_drop: dict[int, tuple[int, int, int]] = {}  # message id -> (dest, Duplicate aid, Drop aid)
+        self._recv_aid: dict[tuple[int, str, str], int] = {}  # (message id, handler, case) -> aid
         self._key_bag: dict[tuple[tuple[int, int], ...], int] = {}  # and back
         self._el_add: dict[tuple[int, int], int] = {}
         #: allLogs id -> the server components whose log it holds (allLogs' = allLogs \cup {log[i]} is then
@@ -299,7 +300,9 @@ class FastRaftEngine(Engine):
         for name, handler in self.rules.handlers(m):
             if (h := handler(self.cfg, i, j, sv0, m)) is None:
                 continue
-            aid = self._labels.aid(receive_label(name, m, h.case))
+            aid = self._recv_aid.get((mid, name, h.case))
+            if aid is None:  # once per (message, handler, case), not per recipient component
+                aid = self._recv_aid[(mid, name, h.case)] = self._labels.aid(receive_label(name, m, h.case))
             nc = self._srv_id(h.sv)
             d = (nc - c) << (W * i) if self.srv_ok[nc] else None
             reply = -1 if h.reply is None else self._msg_id(h.reply)
