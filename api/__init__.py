@@ -194,7 +194,6 @@ def run_check(system: Any, *, invariants: Sequence[str] | None = None, symmetry:
     import refmodel.invariants as inv
     from refmodel.checkers.bfs import Limits
     from refmodel.checkers.bfs import check as bfs
-    from refmodel.checkers.liveness import Fairness, check_liveness
 
     props = properties(system.protocol, invariants, base)
     if symmetry and not system.has_symmetry():
@@ -205,6 +204,8 @@ def run_check(system: Any, *, invariants: Sequence[str] | None = None, symmetry:
         raise InputError(str(exc.args[0])) from None
     if fairness and not live:
         raise InputError("--fairness is an assumption of liveness properties: name one with --liveness")
+    if live or fairness:  # the liveness checker is imported only when it is used
+        from refmodel.checkers.liveness import Fairness, check_liveness
     try:
         fair = [Fairness.parse(f, system.action_names()) for f in fairness]
     except ValueError as exc:

@@ -27,9 +27,14 @@ from refmodel.model.core import Engine, Label, Sid
 
 #: How many states to expand between looks at the clock (time limit, progress).
 CLOCK_EVERY = 512
-#: Size (in entries) the transition-property memo may reach before it starts afresh: bounds its memory
-#: (about 100 bytes an entry) on long runs at a small cost in re-evaluations.
-STEP_MEMO_CAP = 1 << 21
+#: Size (in entries) the transition-property memo may reach before it starts a new generation (entries of
+#: the previous one move back when used, the rest is dropped at the next turn): bounds its memory (about 100
+#: bytes an entry, two generations at most) on long runs at a small cost in re-evaluations.
+STEP_MEMO_CAP = 1 << 18
+#: Action ids below this are counted in a list indexed by aid (above it, by action name directly).
+FIRED_BY_AID = 1 << 20
+#: Size (in entries) the state-invariant memo may reach before it starts afresh (about 80 bytes an entry).
+STATE_MEMO_CAP = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,9 @@ def _union_reads(props: Sequence[Property]) -> frozenset[str] | None:
     return reads
 
 
+_NOTHING = object()
+
+
 class _Checker:
     """What state and step checkers share: the properties, the projection on the union of the fields they
     read (None: they read everything), the fields to hide when decoding, and the antecedents still pending.
@@ -185,12 +193,17 @@ class _StateChecker(_Checker):
             if key in self.memo:
                 return None
         state = self.engine.decode(e, self.hide)
+        cfg = self.cfg
         for p in self.props:
-            if not p.fn(self.cfg, state):
+            if not p.fn(cfg, state):
                 return p
-        if self.pending:
-            self.pending = [p for p in self.pending if not p.antecedent(self.cfg, state)]
+        for q in self.pending:  # (the pending list is rebuilt only when an antecedent holds)
+            if q.antecedent(cfg, state):
+                self.pending = [p for p in self.pending if not p.antecedent(cfg, state)]
+                break
         if self.project is not None:
+            if len(self.memo) >= STATE_MEMO_CAP:  # bound the memory: forget, keep checking correctly
+                self.memo.clear()
             self.memo.add(key)
         return None
 
@@ -202,9 +215,13 @@ class _StepChecker(_Checker):
     def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
         super().__init__(engine, props)
         self.memo: dict[Hashable, set[Hashable]] = {}
+        #: the previous generation of the memo (when the memo outgrew its cap): entries move back on use
+        self.old: dict[Hashable, set[Hashable]] = {}
         self.decoded: dict[Hashable, Any] = {}  # projection -> readable state (hidden fields outside it)
         self.active = bool(self.props)
         self.size, self.cap = 0, STEP_MEMO_CAP
+        self._last_s: Hashable = _NOTHING  # the pre-state of the last step checked, and its readable form
+        self._last_a: Any = None
 
     def known_ok(self, s: Hashable) -> set[Hashable] | None:
         """The memo entry for steps from ``s`` (None: no projection, check every step)."""
@@ -213,33 +230,48 @@ class _StepChecker(_Checker):
         ps = self.project(s)
         ok = self.memo.get(ps)
         if ok is None:
-            ok = self.memo[ps] = set()
-            self.size += 8  # a set costs about as much as eight entries
+            ok = self.old.pop(ps, None)
+            if ok is None:
+                ok = set()
+            self.memo[ps] = ok
+            self.size += 8 + len(ok)  # a set costs about as much as eight entries
         return ok
 
-    def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None) -> Property | None:
-        """Check the step s -> t (the caller has already looked ``t``'s projection up in ``ok``)."""
-        a, b = self._decode(s), self._decode(t)
+    def first_violated(self, s: Hashable, t: Hashable, ok: set[Hashable] | None,
+                       pt: Hashable = None) -> Property | None:
+        """Check the step s -> t (the caller has already looked ``t``'s projection up in ``ok``; it may pass
+        that projection as ``pt``)."""
+        if s is self._last_s:  # the steps from one state come in a row: decode it once
+            a = self._last_a
+        else:
+            a = self._last_a = self._decode(s)
+            self._last_s = s
+        if pt is None and self.project is not None:
+            pt = self.project(t)
+        b = self._decode(t, pt)
+        cfg = self.cfg
         for p in self.props:
-            if not p.fn(self.cfg, a, b):
+            if not p.fn(cfg, a, b):
                 return p
-        if self.pending:
-            self.pending = [p for p in self.pending if not p.antecedent(self.cfg, a, b)]
+        for q in self.pending:  # (the pending list is rebuilt only when an antecedent holds)
+            if q.antecedent(cfg, a, b):
+                self.pending = [p for p in self.pending if not p.antecedent(cfg, a, b)]
+                break
         if ok is not None:
-            ok.add(self.project(t))  # type: ignore[misc]
+            ok.add(pt)
             self.size += 1
-            if self.size > self.cap:  # bound the memory: forget what is known, keep checking correctly
-                self.memo.clear()
+            if self.size > self.cap:  # bound the memory: a new generation; what the old one knows and is
+                self.old = self.memo  # used again moves back, the rest is forgotten at the next turn
+                self.memo = {self.project(s): ok}  # the caller still holds ``ok``: keep it attached
                 self.decoded.clear()
-                self.size = 0
-                self.memo[self.project(s)] = ok  # the caller still holds ``ok``: keep it attached
-                ok.clear()
+                self.size = 8 + len(ok)
         return None
 
-    def _decode(self, e: Hashable) -> Any:
+    def _decode(self, e: Hashable, key: Hashable = None) -> Any:
         if self.project is None:
             return self.engine.decode(e, self.hide)
-        key = self.project(e)
+        if key is None:
+            key = self.project(e)
         st = self.decoded.get(key)
         if st is None:
             st = self.decoded[key] = self.engine.decode(e, self.hide)
@@ -284,7 +316,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     canonical = engine.canonical if symmetry else None
     states: list[Hashable] = []  # raw encoded states, in discovery order
     parent = array("i")  # index of the state it was first reached from (-1 for initial states)
-    via = array("l")  # action id that first reached it (-1 for initial states)
+    via = array("i")  # action id that first reached it (-1 for initial states); "q" if an id needs it
     keep_index = graph or transitions
     seen: dict[Hashable, int] | set[Hashable] = {} if keep_index else set()
     edges: list[tuple[int, int, int]] = []  # (from, aid, to), graph mode only
@@ -298,6 +330,13 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     max_states = limits.max_states
     deadline = None if limits.time_limit is None else t0 + limits.time_limit
     next_report = t0 + progress_every
+
+    fired_aid: list[int] = []  # successors generated per action id
+    # the hot loop's look-ups, as locals
+    states_append, parent_append, via_append = states.append, parent.append, via.append
+    seen_add = None if keep_index else seen.add  # type: ignore[union-attr]
+    step_on, known_ok = stepc.active, stepc.known_ok
+    inv_on, inv_project, inv_memo = bool(inv.props), inv.project, inv.memo
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
         idx = len(states)
@@ -345,18 +384,67 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 break
                         else:
                             terminal["faults_only"] += 1
-                ok_steps = stepc.known_ok(s) if stepc.active else None
+                ok_steps = known_ok(s) if step_on else None
+                if not keep_index:  # the same loop as below, less the recording of edges (most runs)
+                    for aid, t in succ:
+                        try:
+                            fired_aid[aid] += 1
+                        except IndexError:
+                            if aid < FIRED_BY_AID:
+                                fired_aid.extend([0] * (aid + 1024 - len(fired_aid)))
+                                fired_aid[aid] += 1
+                            else:
+                                fired[aid % k_names] += 1
+                        if t is None:
+                            continue
+                        if step_on:
+                            if ok_steps is None:
+                                if (bad := stepc.first_violated(s, t, None)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                            elif (pt := step_project(t)) not in ok_steps:
+                                if (bad := stepc.first_violated(s, t, ok_steps, pt)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                        key = t if canonical is None else canonical(t)
+                        if key in seen:
+                            continue
+                        if at_depth_limit:
+                            verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
+                            continue
+                        idx = len(states)
+                        states_append(t)
+                        parent_append(p)
+                        try:
+                            via_append(aid)
+                        except OverflowError:  # an action id beyond 32 bits: widen
+                            via = array("q", via)
+                            via_append = via.append
+                            via_append(aid)
+                        seen_add(key)
+                        new_by[aid % k_names] += 1
+                        if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
+                            if (bad := inv.first_violated(t)) is not None:
+                                raise _Found(bad, idx)
+                        if max_states is not None and len(states) >= max_states:
+                            raise _Stop(f"state limit {max_states} reached")
+                    succ = ()  # the loop below has nothing left to do
                 for aid, t in succ:
-                    fired[aid % k_names] += 1
+                    try:  # counted per aid (no modulo per successor), folded into actions at the end
+                        fired_aid[aid] += 1
+                    except IndexError:
+                        if aid < FIRED_BY_AID:
+                            fired_aid.extend([0] * (aid + 1024 - len(fired_aid)))
+                            fired_aid[aid] += 1
+                        else:  # a model with very many action instances: count by action directly
+                            fired[aid % k_names] += 1
                     if t is None:
                         if transitions:
                             t_aid.append(aid)
                             t_dst.append(-1)
                         continue
-                    if stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
+                    if step_on and (ok_steps is None or step_project(t) not in ok_steps):
                         if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
                             raise _Found(bad, p, (aid, t))
-                    key = canonical(t) if canonical else t
+                    key = t if canonical is None else canonical(t)
                     if key in seen:
                         if keep_index:  # one test on the hot path for both recordings
                             if graph:
@@ -368,16 +456,29 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                     if at_depth_limit:
                         verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
                         continue
-                    idx = add(t, key, p, aid)
+                    idx = len(states)  # add(t, key, p, aid), inlined
+                    states_append(t)
+                    parent_append(p)
+                    try:
+                        via_append(aid)
+                    except OverflowError:  # an action id beyond 32 bits: widen
+                        via = array("q", via)
+                        via_append = via.append
+                        via_append(aid)
                     new_by[aid % k_names] += 1
                     if keep_index:
+                        seen[key] = idx  # type: ignore[index]
                         if graph:
                             edges.append((p, aid, idx))
                         if transitions:
                             t_aid.append(aid)
                             t_dst.append(idx)
-                    if (bad := inv.first_violated(t)) is not None:
-                        raise _Found(bad, idx)
+                    else:
+                        seen_add(key)
+                    # the invariants' memo is looked up here; inv.first_violated looks again on a miss
+                    if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
+                        if (bad := inv.first_violated(t)) is not None:
+                            raise _Found(bad, idx)
                     if max_states is not None and len(states) >= max_states:
                         raise _Stop(f"state limit {max_states} reached")
                 if transitions:
@@ -401,6 +502,9 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         found = _trace(engine, states, parent, via, f)
     except _Stop as stop:
         verdict, reason = "incomplete", str(stop)
+    for aid, cnt in enumerate(fired_aid):
+        if cnt:
+            fired[aid % k_names] += cnt
     if len(states) > sum(levels):  # the level being filled when the run stopped
         levels.append(len(states) - sum(levels))
     depth = len(levels) - 1

@@ -146,8 +146,9 @@ def load_all() -> None:
 
 def defaults(protocol: str) -> list[Property]:
     """The properties checked when none is named: every default one of the protocol's own module."""
-    load(protocol)
-    return [p for p in available(protocol) if p.default and p.name.startswith(f"{protocol}.")]
+    load(protocol)  # only the protocol's own module: importing every other one (and its model) costs start-up
+    return sorted((p for p in REGISTRY.values() if p.protocol == protocol and p.default
+                   and p.name.startswith(f"{protocol}.")), key=lambda p: p.name)
 
 
 #: entry-point group through which an installed package contributes properties by name

@@ -13,8 +13,10 @@ from refmodel.model.raft.mutants import MUTANTS
 CONFIGS = [RaftConfig(servers=2, max_term=2, max_log=1, max_msg_count=1, max_msgs=1),
            RaftConfig(servers=2, max_term=2, max_log=1, max_msg_count=2, max_msgs=1, values=2),
            RaftConfig(servers=3, max_term=2, max_log=0, max_msg_count=1, max_msgs=1)]
+#: bags of several messages, some twice (the engine applies bag operations to message ids)
+BAGS = RaftConfig(servers=2, max_term=2, max_log=0, max_msg_count=2, max_msgs=2)
 CASES = [(CONFIGS[0], None), (CONFIGS[1], None), (CONFIGS[1], "no_step_down_on_higher_term"),
-         (CONFIGS[0], "minority_quorum"), (CONFIGS[0], "no_log_matching_check")]
+         (CONFIGS[0], "minority_quorum"), (CONFIGS[0], "no_log_matching_check"), (BAGS, None)]
 
 
 @pytest.mark.parametrize("cfg,mutant", CASES, ids=lambda x: getattr(x, "short_name", lambda: str(x))())

@@ -34,8 +34,6 @@ from refmodel.model.raft.state import (
     ServerVars,
     ValueName,
     bag_items,
-    with_message,
-    without_message,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +49,7 @@ CANON_MEMO = 1 << 20  # large clusters: at most this many remembered canonical f
 MASK = (1 << W) - 1
 
 # tags of the memoised server-local successor entries
-_MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3
+_MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3  # (the successor closure tests them as literals)
 _MISSING = object()
 _KEEP = 0  # bag operation code: leave the bag as it is
 
@@ -92,13 +90,18 @@ class FastRaftEngine(Engine):
             "elections": self.mask << self.sh_el,
             "allLogs": self.mask << self.sh_al,
         }
-        self._al_key_mask = self.srv_mask | self.slot_masks["allLogs"]
         self._local: list[dict[int, list[tuple]]] = [{} for _ in range(n)]
         self._recv_by_mid: list[dict[int, list[tuple]]] = []  # per message id: component -> handled
         self._bag_info: dict[int, list[tuple]] = {}
         self._bag_ops: dict[int, dict[int, int | None]] = {}  # bag id -> op code -> delta
+        self._bag_key: dict[int, tuple[tuple[int, int], ...]] = {}  # bag id -> its (message id, count) pairs
+        self._dup_drop: dict[int, tuple[int, int, int]] = {}  # message id -> (dest, Duplicate aid, Drop aid)
+        self._recv_aid: dict[tuple[int, str, str], int] = {}  # (message id, handler, case) -> aid
+        self._key_bag: dict[tuple[tuple[int, int], ...], int] = {}  # and back
         self._el_add: dict[tuple[int, int], int] = {}
-        self._al_next: dict[int, int] = {}
+        #: allLogs id -> the server components whose log it holds (allLogs' = allLogs \cup {log[i]} is then
+        #: allLogs itself when it holds every server's log, the usual case)
+        self._al_known: dict[int, set[int]] = {}
         self._records = Interner()  # election records
         # symmetry
         # per permutation met (a tuple: perm[k] is server k's new position), its memo of permuted server
@@ -200,46 +203,46 @@ class FastRaftEngine(Engine):
     def _make_successors(self) -> Callable[[int], list[tuple[int, int | None]]]:
         """The successor function as a closure over the memo tables (locals are the fastest lookups)."""
         local, recv_by_mid, bag_ops, bag_info = self._local, self._recv_by_mid, self._bag_ops, self._bag_info
-        al_next, al_key_mask = self._al_next, self._al_key_mask
+        al_known, al_fold, sh_al = self._al_known, self._al_fold, self.sh_al
         shifts, sh_bag, sh_el = self._srv_shifts, self.sh_bag, self.sh_el
         build_local, build_recv, build_bag_op = self._build_local, self._build_recv, self._build_bag_op
-        build_bag_info, build_al_next, el_add, build_el_add = (self._build_bag_info, self._build_al_next,
+        build_bag_info, el_add, build_el_add = (self._build_bag_info,
                                                                self._el_add, self._build_el_add)
         mask = self.mask
 
         def successors(e: int) -> list[tuple[int, int | None]]:
             out: list[tuple[int, int | None]] = []
             append = out.append
-            al_delta = al_next.get(e & al_key_mask)
-            if al_delta is None:
-                al_delta = build_al_next(e)
-            base = e + al_delta
+            comps = [(e >> sh) & mask for sh in shifts]
+            al = (e >> sh_al) & mask
+            known = al_known.get(al)
+            base = e if known is not None and known.issuperset(comps) else e + al_fold(al, comps)
             b = (e >> sh_bag) & mask
             ops = bag_ops.get(b)
             if ops is None:
                 ops = bag_ops[b] = {}
-            comps = [(e >> sh) & mask for sh in shifts]
-            for i, c in enumerate(comps):
+            i = 0
+            for c in comps:
                 loc = local[i].get(c)
                 if loc is None:
                     loc = build_local(i, c)
-                for ent in loc:
-                    tag = ent[0]
-                    if tag == _MOVE:
-                        append((ent[1], base + ent[2]))
-                    elif tag == _SEND:
-                        bd = ops.get(ent[2], _MISSING)
+                i += 1
+                for tag, aid, x, y in loc:  # entries are (tag, aid, x, y): one unpacking, no indexing
+                    if tag == 0:  # _MOVE: x is the delta
+                        append((aid, base + x))
+                    elif tag == 1:  # _SEND: x is the bag operation
+                        bd = ops.get(x, _MISSING)
                         if bd is _MISSING:
-                            bd = build_bag_op(b, ent[2])
-                        append((ent[1], None if bd is None else base + bd))
-                    elif tag == _ELECT:
-                        key = (e >> sh_el) & mask, ent[3]
+                            bd = build_bag_op(b, x)
+                        append((aid, None if bd is None else base + bd))
+                    elif tag == 2:  # _ELECT: x is the delta, y the election record
+                        key = (e >> sh_el) & mask, y
                         ed = el_add.get(key)
                         if ed is None:
                             ed = build_el_add(*key)
-                        append((ent[1], base + ent[2] + ed))
-                    else:
-                        append((ent[1], None))
+                        append((aid, base + x + ed))
+                    else:  # _VIOLATES
+                        append((aid, None))
             info = bag_info.get(b)
             if info is None:
                 info = build_bag_info(b)
@@ -265,18 +268,31 @@ class FastRaftEngine(Engine):
 
     # ------------------------------------------------------------------------------------ memo builders
 
-    def _build_al_next(self, e: int) -> int:
-        al = (e >> self.sh_al) & self.mask
-        logs = {self.srv.objs[(e >> (self.W * i)) & self.mask].log for i in range(self.n)}
-        nal = self.al(self.al.objs[al] | logs)
-        d = self._al_next[e & self._al_key_mask] = (nal - al) << self.sh_al
-        return d
+    def _al_fold(self, al: int, comps: list[int]) -> int:
+        """The allLogs delta of a state with allLogs ``al`` and server components ``comps``: the id of
+        allLogs with every server's log added, less ``al``, shifted into place (learning on the way which
+        components each allLogs met holds)."""
+        nal = al
+        for c in comps:
+            known = self._al_known.get(nal)
+            if known is None:
+                known = self._al_known[nal] = set()
+            if c in known:
+                continue
+            log, logs = self.srv.objs[c].log, self.al.objs[nal]
+            if log not in logs:
+                nal = self.al(logs | {log})  # a superset: what earlier components' logs were in, still are
+                known = self._al_known.get(nal)
+                if known is None:
+                    known = self._al_known[nal] = set()
+            known.add(c)
+        return (nal - al) << self.sh_al
 
     def _move(self, i: int, c: int, aid: int, sv: ServerVars) -> tuple:
         nc = self._srv_id(sv)
         if not self.srv_ok[nc]:
-            return (_VIOLATES, aid)
-        return (_MOVE, aid, (nc - c) << (self.W * i))
+            return (_VIOLATES, aid, 0, 0)
+        return (_MOVE, aid, (nc - c) << (self.W * i), 0)
 
     def _build_local(self, i: int, c: int) -> list[tuple]:
         """Server i's own actions from component c, in the readable model's order."""
@@ -288,7 +304,7 @@ class FastRaftEngine(Engine):
         for j in range(self.n):
             if (m := r.request_vote(cfg, i, j, sv0)) is not None:
                 loc.append((_SEND, aid(Label("RequestVote", (("i", si), ("j", Sid(j))))),
-                            bag_op_code(-1, self._msg_id(m))))
+                            bag_op_code(-1, self._msg_id(m)), 0))
         if (res := r.become_leader(cfg, i, sv0)) is not None:
             sv, record = res
             mv = self._move(i, c, aid(Label("BecomeLeader", (("i", si),))), sv)
@@ -301,7 +317,7 @@ class FastRaftEngine(Engine):
         for j in range(self.n):
             if (m := r.append_entries(cfg, i, j, sv0)) is not None:
                 loc.append((_SEND, aid(Label("AppendEntries", (("i", si), ("j", Sid(j))))),
-                            bag_op_code(-1, self._msg_id(m))))
+                            bag_op_code(-1, self._msg_id(m)), 0))
         self._local[i][c] = loc
         return loc
 
@@ -314,7 +330,9 @@ class FastRaftEngine(Engine):
         for name, handler in self.rules.handlers(m):
             if (h := handler(self.cfg, i, j, sv0, m)) is None:
                 continue
-            aid = self._labels.aid(receive_label(name, m, h.case))
+            aid = self._recv_aid.get((mid, name, h.case))
+            if aid is None:  # once per (message, handler, case), not per recipient component
+                aid = self._recv_aid[(mid, name, h.case)] = self._labels.aid(receive_label(name, m, h.case))
             nc = self._srv_id(h.sv)
             d = (nc - c) << (self.W * i) if self.srv_ok[nc] else None
             reply = -1 if h.reply is None else self._msg_id(h.reply)
@@ -331,32 +349,55 @@ class FastRaftEngine(Engine):
     def _build_bag_op(self, b: int, op: int) -> int | None:
         """Delta of the bag slot after bag operation ``op`` (see :func:`bag_op_code`), or None if the new
         bag violates the constraint."""
-        bag = self.bag.objs[b]
         consume, reply = (op >> 32) - 1, (op & MASK) - 1
+        # WithMessage then WithoutMessage (raft.tla, Bags (+) and (-)), done on the bag's message ids:
+        # hashing small ints, not messages; the bag itself is built only when first met
+        counts = dict(self._bag_key_of(b))
         if reply >= 0:
-            bag = with_message(self.msg.objs[reply], bag)
-        if consume >= 0:
-            bag = without_message(self.msg.objs[consume], bag)
-        if len(bag) > self.cfg.max_msgs or any(c > self.cfg.max_msg_count for _, c in bag):
+            counts[reply] = counts.get(reply, 0) + 1
+        if consume >= 0 and consume in counts:
+            if counts[consume] <= 1:
+                del counts[consume]
+            else:
+                counts[consume] -= 1
+        if len(counts) > self.cfg.max_msgs or any(c > self.cfg.max_msg_count for c in counts.values()):
             d = None  # outside the constraint: never stored, so never interned
         else:
-            d = (self._bag_id(bag) - b) << self.sh_bag
+            key = tuple(sorted(counts.items()))
+            nb = self._key_bag.get(key)
+            if nb is None:
+                nb = self._bag_id(frozenset([(self.msg.objs[mid], c) for mid, c in key]))
+                self._bag_key[nb] = key
+                self._key_bag[key] = nb
+            d = (nb - b) << self.sh_bag
         ops = self._bag_ops.get(b)
         if ops is None:
             ops = self._bag_ops[b] = {}
         ops[op] = d
         return d
 
+    def _bag_key_of(self, b: int) -> tuple[tuple[int, int], ...]:
+        """Bag b as its sorted (message id, count) pairs."""
+        key = self._bag_key.get(b)
+        if key is None:
+            key = self._bag_key[b] = tuple(sorted((self._msg_id(m), c) for m, c in self.bag.objs[b]))
+            self._key_bag[key] = b
+        return key
+
     def _build_bag_info(self, b: int) -> list[tuple]:
         """Per message of bag b, in the readable order: (mid, dest, Duplicate aid/delta, Drop aid/delta)."""
         info = []
         for m, _ in bag_items(self.bag.objs[b]):
             mid = self._msg_id(m)
-            view = (("m", MessageView(m)),)
+            labels = self._dup_drop.get(mid)
+            if labels is None:  # per message, not per bag: its labels (hashing messages is not cheap)
+                view = (("m", MessageView(m)),)
+                labels = self._dup_drop[mid] = (int(m.mdest), self._labels.aid(Label("DuplicateMessage", view)),
+                                                self._labels.aid(Label("DropMessage", view)))
+            dest, aid_dup, aid_drop = labels
             dup = self._build_bag_op(b, bag_op_code(-1, mid))
             drop = self._build_bag_op(b, bag_op_code(mid, -1))
-            info.append((mid, int(m.mdest), self._labels.aid(Label("DuplicateMessage", view)), dup,
-                         self._labels.aid(Label("DropMessage", view)), drop))
+            info.append((mid, dest, aid_dup, dup, aid_drop, drop))
         self._bag_info[b] = info
         return info
 
