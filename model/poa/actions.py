@@ -231,8 +231,7 @@ class Poa(TransitionSystem):
                     yield lab, PoaState(cs, online, self.live(network, cs))
                 # Announce(i): i announces the chain it holds
                 if chains[i].blocks and chains[i] not in network:
-                    yield (Label("Announce", (("i", me), ("head", _head(chains[i])))),
-                           s._replace(network=network | {chains[i]}))
+                    yield announce_label(me, chains[i]), s._replace(network=network | {chains[i]})
                 if cfg.offline and offline_count < cfg.max_offline:
                     yield Label("GoOffline", (("i", me),)), s._replace(online=_put(online, i, False))
             elif cfg.offline:
@@ -242,15 +241,12 @@ class Poa(TransitionSystem):
                 if online[i]:
                     imported, adopt, rejected = self.receive(chains[i], m)
                     if adopt:
-                        params = (("i", me), ("head", _head(m)))
-                        if rejected is not None:
-                            params += (("rejected", rejected),)
                         cs = _put(chains, i, imported)
-                        yield Label("Receive", params), s._replace(chains=cs, network=self.live(network, cs))
+                        yield receive_label(me, m, rejected), s._replace(chains=cs, network=self.live(network, cs))
             if cfg.loss and m not in chains:  # Drop(m): an announcement nobody serves any more is lost
-                yield Label("Drop", (("head", _head(m)),)), s._replace(network=network - {m})
+                yield drop_label(m), s._replace(network=network - {m})
         for x in self.intruders:
-            if any(m.blocks and m.blocks[-1].sealer == x for m in network):
+            if forging(x, network):
                 continue  # one forgery in flight per intruder
             done: set[Chain] = set()
             for i, chain in enumerate(chains):
@@ -258,8 +254,15 @@ class Poa(TransitionSystem):
                     continue
                 done.add(chain)
                 forged = self.intruder_block(x, chain)
-                yield (Label("IntruderSeal", (("x", x), ("on", self.honest[i]), ("head", _head(forged)))),
+                yield (intruder_label(x, self.honest[i], forged),
                        s._replace(network=self.live(network | {forged}, chains)))
+
+    def engine(self):  # noqa: ANN201 - see model.poa.fast
+        """The fast engine (interned components, memoised rules); ``ExplicitEngine(model)`` is the yardstick
+        it is tested against."""
+        from refmodel.model.poa.fast import FastPoaEngine
+
+        return FastPoaEngine(self)
 
     # ------------------------------------------------------------------------------------------ symmetry
 
@@ -308,3 +311,31 @@ def _put(t: tuple, k: int, v: Any) -> tuple:
 def _head(chain: Chain) -> str:
     """A chain as a label parameter: its head block."""
     return chain.head_text
+
+
+# The labels of the steps next_states builds inline, and the intruders' guard, shared with the fast engine
+# (model.poa.fast) so that both list the very same action instances.
+
+
+def announce_label(me: Node, chain: Chain) -> Label:
+    return Label("Announce", (("i", me), ("head", _head(chain))))
+
+
+def receive_label(me: Node, m: Chain, rejected: str | None) -> Label:
+    params: tuple = (("i", me), ("head", _head(m)))
+    if rejected is not None:
+        params += (("rejected", rejected),)
+    return Label("Receive", params)
+
+
+def drop_label(m: Chain) -> Label:
+    return Label("Drop", (("head", _head(m)),))
+
+
+def intruder_label(x: Node, on: Node, forged: Chain) -> Label:
+    return Label("IntruderSeal", (("x", x), ("on", on), ("head", _head(forged))))
+
+
+def forging(x: Node, network: frozenset[Chain]) -> bool:
+    """Whether intruder x has a forgery in flight (an announced chain whose head block x sealed)."""
+    return any(m.blocks and m.blocks[-1].sealer == x for m in network)
