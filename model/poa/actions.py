@@ -61,10 +61,17 @@ from refmodel.model.poa.rules import (
     genesis_snapshot,
     is_checkpoint,
 )
+from refmodel.model.poa.fast import FastPoaEngine
+from refmodel.model.poa.labels import (  # noqa: F401 - ACTION_NAMES: re-exported
+    ACTION_NAMES,
+    announce_label,
+    drop_label,
+    forging,
+    intruder_label,
+    receive_label,
+)
 from refmodel.model.poa.state import FIELDS, Chain, Node, PoaState, make_identities, network_items, permute_block
 
-#: action names, in the order next_states lists them
-ACTION_NAMES = ("Seal", "Announce", "Receive", "GoOffline", "GoOnline", "Drop", "IntruderSeal")
 
 
 def _sealed_on(chain: Chain) -> tuple:
@@ -260,8 +267,6 @@ class Poa(TransitionSystem):
     def engine(self):  # noqa: ANN201 - see model.poa.fast
         """The fast engine (interned components, memoised rules); ``ExplicitEngine(model)`` is the yardstick
         it is tested against."""
-        from refmodel.model.poa.fast import FastPoaEngine
-
         return FastPoaEngine(self)
 
     # ------------------------------------------------------------------------------------------ symmetry
@@ -306,36 +311,3 @@ class Poa(TransitionSystem):
 def _put(t: tuple, k: int, v: Any) -> tuple:
     """``[t EXCEPT ![k] = v]`` for a tuple."""
     return t[:k] + (v,) + t[k + 1:]
-
-
-def _head(chain: Chain) -> str:
-    """A chain as a label parameter: its head block."""
-    return chain.head_text
-
-
-# The labels of the steps next_states builds inline, and the intruders' guard, shared with the fast engine
-# (model.poa.fast) so that both list the very same action instances.
-
-
-def announce_label(me: Node, chain: Chain) -> Label:
-    return Label("Announce", (("i", me), ("head", _head(chain))))
-
-
-def receive_label(me: Node, m: Chain, rejected: str | None) -> Label:
-    params: tuple = (("i", me), ("head", _head(m)))
-    if rejected is not None:
-        params += (("rejected", rejected),)
-    return Label("Receive", params)
-
-
-def drop_label(m: Chain) -> Label:
-    return Label("Drop", (("head", _head(m)),))
-
-
-def intruder_label(x: Node, on: Node, forged: Chain) -> Label:
-    return Label("IntruderSeal", (("x", x), ("on", on), ("head", _head(forged))))
-
-
-def forging(x: Node, network: frozenset[Chain]) -> bool:
-    """Whether intruder x has a forgery in flight (an announced chain whose head block x sealed)."""
-    return any(m.blocks and m.blocks[-1].sealer == x for m in network)

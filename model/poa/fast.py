@@ -1,7 +1,7 @@
 """A fast engine for the Clique model: interned components, memoised rules, states as single ints.
 
 This layer adds no protocol of its own.  Every step is computed by the readable model
-(:class:`~model.poa.actions.Poa`: ``seal``, ``receive``, ``live``, ``intruder_block``, the label helpers),
+(:class:`~model.poa.actions.Poa`: ``seal``, ``receive``, ``live``, ``intruder_block``; the labels of :mod:`model.poa.labels`),
 whose rules are the model's :class:`~model.poa.rules.Rules` (a mutant's, if any); the engine only remembers
 the results per component:
 
@@ -31,7 +31,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from refmodel.model.core import Engine, Interner, Label, LabelTable, hidden
-from refmodel.model.poa.actions import (
+from refmodel.model.poa.labels import (
     ACTION_NAMES,
     announce_label,
     drop_label,
