@@ -48,6 +48,7 @@ CW = 24  # bits per chain slot
 WK = 1 << 16  # a chain's weight (total difficulty, -blocks) as one int: td * WK - blocks (blocks < WK)
 KIND_CHAIN, KIND_ONLINE, KIND_NETWORK = 0, 1, 2
 _NO = False  # memoised "this node does not adopt that announcement"
+ADOPT_MEMO = 1 << 18  # per node, at most this many (network, chain) entries of Receive steps are kept
 
 
 class FastPoaEngine(Engine):
@@ -74,9 +75,12 @@ class FastPoaEngine(Engine):
         # per chain id
         self._w: list[int] = []  # weight as an int (see WK)
         self._rep: dict[int, Chain] = {}  # weight -> a chain of that weight (Poa.live reads only weights)
-        self._seal: list[dict[int, list[tuple]]] = [{} for _ in range(n)]  # node -> chain -> Seal entries
+        # node -> chain -> (its Seal entries, its Announce aid or -1 for genesis)
+        self._seal: list[dict[int, tuple[list[tuple], int]]] = [{} for _ in range(n)]
         self._recv: list[dict[int, Any]] = [{} for _ in range(n)]  # node -> chain << CW | announced -> entry
-        self._ann: list[dict[int, int]] = [{} for _ in range(n)]  # node -> chain -> Announce aid (-1: none)
+        # node -> network << CW | chain -> the Receive steps it takes there, with their keys in the readable
+        # order (a bounded memo: it is rebuilt from _recv when full)
+        self._adopt: list[dict[int, list[tuple]]] = [{} for _ in range(n)]
         self._forge: dict[tuple[int, int, int], int] = {}  # (intruder, node, chain) -> IntruderSeal aid
         # per online id: per node (online?, GoOffline/GoOnline aid or None, online-slot delta); online nodes
         self._on_info: list[tuple] = []
@@ -235,10 +239,9 @@ class FastPoaEngine(Engine):
         Announce, GoOffline/GoOnline; per announcement Receive by each node, Drop; IntruderSeal)."""
         n, shifts, sh_on, sh_net = self.n, self.shifts, self.sh_on, self.sh_net
         cmask, omask = (1 << CW) - 1, (1 << self.ow) - 1
-        seal, recv, ann, w = self._seal, self._recv, self._ann, self._w
+        seal, adopt, w = self._seal, self._adopt, self._w
         on_info, net_info = self._on_info, self._net_info
-        build_seal, build_recv, build_ann, build_net = (self._build_seal, self._build_recv, self._build_ann,
-                                                        self._build_net)
+        build_seal, build_adopt, build_net = self._build_seal, self._build_adopt, self._build_net
         build_live, build_add, forge = self._build_live, self._build_add, self._forge_step
         loss = self.cfg.loss
         intruders = len(self.system.intruders)
@@ -269,9 +272,10 @@ class FastPoaEngine(Engine):
                 c = comps[i]
                 on, aid_f, d_f = per[i]
                 if on:
-                    ents = seal[i].get(c)
-                    if ents is None:
-                        ents = build_seal(i, c)
+                    loc = seal[i].get(c)
+                    if loc is None:
+                        loc = build_seal(i, c)
+                    ents, a = loc
                     if ents:
                         oi = others[i]
                         for aid, dc, wn in ents:
@@ -283,9 +287,6 @@ class FastPoaEngine(Engine):
                             if d is None:
                                 d = build_live(nid, fl)
                             append((aid, e + dc + d))
-                    a = ann[i].get(c)
-                    if a is None:
-                        a = build_ann(i, c)
                     if a >= 0 and c not in memberset:
                         d = adds.get(c)
                         if d is None:
@@ -293,26 +294,35 @@ class FastPoaEngine(Engine):
                         append((a, e + d))
                 if aid_f is not None:
                     append((aid_f, e + d_f))
-            for m, drop_aid, drop_d in members:
+            if members:
+                # Receive(i, m) for every announcement m and online node i, then Drop(m): gathered per node
+                # from its memo of adoptions on this network, and put in the readable order by their keys
+                got: list = []
                 for i in up:
-                    key = comps[i] << CW | m
-                    r = recv[i].get(key)
-                    if r is None:
-                        r = build_recv(i, key)
-                    if r is _NO:
-                        continue
-                    aid, dc, wn = r
-                    if dc is None:
+                    c = comps[i]
+                    lst = adopt[i].get(nid << CW | c)
+                    if lst is None:
+                        lst = build_adopt(i, c, nid)
+                    if lst:
+                        got += lst
+                if loss:
+                    for m, drop_aid, drop_d, order in members:
+                        if m not in comps:
+                            got.append((order, drop_aid, drop_d, None, 0))
+                if len(got) > 1:
+                    got.sort()
+                for _, aid, dc, wn, i in got:
+                    if wn is None:  # Drop
+                        append((aid, e + dc))
+                    elif dc is None:
                         append((aid, None))
-                        continue
-                    oi = others[i]
-                    fl = wn if wn < oi else oi
-                    d = live.get(fl)
-                    if d is None:
-                        d = build_live(nid, fl)
-                    append((aid, e + dc + d))
-                if loss and m not in comps:
-                    append((drop_aid, e + drop_d))
+                    else:
+                        oi = others[i]
+                        fl = wn if wn < oi else oi
+                        d = live.get(fl)
+                        if d is None:
+                            d = build_live(nid, fl)
+                        append((aid, e + dc + d))
             if intruders:
                 forge(e, comps, nid, ni, lo, append)
             return out
@@ -321,19 +331,22 @@ class FastPoaEngine(Engine):
 
     # ------------------------------------------------------------------------------------ memo builders
 
-    def _build_seal(self, i: int, c: int) -> list[tuple]:
-        """Seal(i, vote) from chain c: (aid, chain-slot delta or None outside the bound, new weight)."""
+    def _build_seal(self, i: int, c: int) -> tuple[list[tuple], int]:
+        """Seal(i, vote) from chain c: (aid, chain-slot delta or None outside the bound, new weight) per
+        vote; and the aid of Announce(i) with chain c (-1: genesis is not announced)."""
         out = []
         h = self.max_height
-        for lab, new in self.system.seal(i, self.chains.objs[c]):
+        ch = self.chains.objs[c]
+        for lab, new in self.system.seal(i, ch):
             aid = self._labels.aid(lab)
             if len(new.blocks) > h:
                 out.append((aid, None, 0))
             else:
                 nc = self._cid(new)
                 out.append((aid, (nc - c) << self.shifts[i], self._w[nc]))
-        self._seal[i][c] = out
-        return out
+        a = self._labels.aid(announce_label(self.system.honest[i], ch)) if ch.blocks else -1
+        res = self._seal[i][c] = (out, a)
+        return res
 
     def _build_recv(self, i: int, key: int) -> Any:
         """Receive(i, m) with i's chain c (key ``c << CW | m``): _NO if i does not adopt m, else (aid,
@@ -353,11 +366,23 @@ class FastPoaEngine(Engine):
         self._recv[i][key] = r
         return r
 
-    def _build_ann(self, i: int, c: int) -> int:
-        ch = self.chains.objs[c]
-        a = self._labels.aid(announce_label(self.system.honest[i], ch)) if ch.blocks else -1
-        self._ann[i][c] = a
-        return a
+    def _build_adopt(self, i: int, c: int, nid: int) -> list[tuple]:
+        """The Receive steps node i with chain c takes on network nid: (order key, aid, chain-slot delta or
+        None outside the bound, new weight, i), the key ordering them among the other nodes' and the Drops."""
+        out = []
+        recv = self._recv[i]
+        for mc, _, _, order in self._net_info[nid][0]:
+            key = c << CW | mc
+            r = recv.get(key)
+            if r is None:
+                r = self._build_recv(i, key)
+            if r is not _NO:
+                out.append((order - self.n + i, r[0], r[1], r[2], i))
+        memo = self._adopt[i]
+        if len(memo) >= ADOPT_MEMO:
+            memo.clear()
+        memo[nid << CW | c] = out
+        return out
 
     def _build_net(self, nid: int) -> tuple:
         """What the engine keeps per network: its announcements in the readable order with their Drop aid
@@ -365,14 +390,16 @@ class FastPoaEngine(Engine):
         chain), whether each intruder has a forgery in flight, and the memo of IntruderSeal steps."""
         net = self.nets.objs[nid]
         members = []
-        for m in network_items(net):
+        for k, m in enumerate(network_items(net)):
             mc = self._cid(m)
+            order = k * (self.n + 1) + self.n  # Drop(m) comes after every Receive of m
             if self.cfg.loss:
-                members.append((mc, self._labels.aid(drop_label(m)), (self._nid(net - {m}) - nid) << self.sh_net))
+                members.append((mc, self._labels.aid(drop_label(m)), (self._nid(net - {m}) - nid) << self.sh_net,
+                                order))
             else:
-                members.append((mc, -1, 0))
+                members.append((mc, -1, 0, order))
         inflight = tuple(forging(x, net) for x in self.system.intruders)
-        info = (tuple(members), frozenset(m for m, _, _ in members), {}, {}, inflight, {})
+        info = (tuple(members), frozenset(m[0] for m in members), {}, {}, inflight, {})
         self._net_info[nid] = info
         return info
 
