@@ -76,7 +76,8 @@ def main() -> None:
         return
     rows = []
     for spec in SPECS:
-        figs: dict[str, dict[str, list[float]]] = {e: {"wall": [], "cpu": [], "rss": []} for e in ("explicit", "fast")}
+        figs: dict[str, dict[str, list[float]]] = {e: {"wall": [], "cpu": [], "rss": [], "check": []}
+                                                   for e in ("explicit", "fast")}
         counts = None
         for _ in range(args.runs):
             for engine in ("explicit", "fast"):  # alternate, so that load on the machine hits both alike
@@ -91,15 +92,19 @@ def main() -> None:
                 figs[engine]["wall"].append(wall)
                 figs[engine]["cpu"].append(cpu)
                 figs[engine]["rss"].append(rss)
+                figs[engine]["check"].append(res["check_s"])
         row = {"spec": spec, "distinct": counts[0], "generated": counts[1], "tlc_depth": counts[2], "runs": args.runs}
         for engine, f in figs.items():
             row[engine] = {"median_wall_s": round(statistics.median(f["wall"]), 2),
                            "median_cpu_s": round(statistics.median(f["cpu"]), 2),
+                           "median_check_s": round(statistics.median(f["check"]), 2),
                            "states_per_s": round(counts[0] / statistics.median(f["wall"])),
+                           "checker_states_per_s": round(counts[0] / statistics.median(f["check"])),
                            "peak_rss_mb": round(max(f["rss"])),
                            "mb_per_million_states": round(max(f["rss"]) / counts[0] * 1e6)}
         row["speedup_wall"] = round(row["explicit"]["median_wall_s"] / row["fast"]["median_wall_s"], 2)
         row["speedup_cpu"] = round(row["explicit"]["median_cpu_s"] / row["fast"]["median_cpu_s"], 2)
+        row["speedup_check"] = round(row["explicit"]["median_check_s"] / row["fast"]["median_check_s"], 2)
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.big:
