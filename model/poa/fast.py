@@ -48,7 +48,6 @@ CW = 24  # bits per chain slot
 WK = 1 << 16  # a chain's weight (total difficulty, -blocks) as one int: td * WK - blocks (blocks < WK)
 KIND_CHAIN, KIND_ONLINE, KIND_NETWORK = 0, 1, 2
 _NO = False  # memoised "this node does not adopt that announcement"
-ADOPT_MEMO = 1 << 18  # per node, at most this many (network, chain) entries of Receive steps are kept
 
 
 class FastPoaEngine(Engine):
@@ -78,9 +77,6 @@ class FastPoaEngine(Engine):
         # node -> chain -> (its Seal entries, its Announce aid or -1 for genesis)
         self._seal: list[dict[int, tuple[list[tuple], int]]] = [{} for _ in range(n)]
         self._recv: list[dict[int, Any]] = [{} for _ in range(n)]  # node -> chain << CW | announced -> entry
-        # node -> network << CW | chain -> the Receive steps it takes there, with their keys in the readable
-        # order (a bounded memo: it is rebuilt from _recv when full)
-        self._adopt: list[dict[int, list[tuple]]] = [{} for _ in range(n)]
         self._forge: dict[tuple[int, int, int], int] = {}  # (intruder, node, chain) -> IntruderSeal aid
         # per online id: per node (online?, GoOffline/GoOnline aid or None, online-slot delta); online nodes
         self._on_info: list[tuple] = []
@@ -239,9 +235,9 @@ class FastPoaEngine(Engine):
         Announce, GoOffline/GoOnline; per announcement Receive by each node, Drop; IntruderSeal)."""
         n, shifts, sh_on, sh_net = self.n, self.shifts, self.sh_on, self.sh_net
         cmask, omask = (1 << CW) - 1, (1 << self.ow) - 1
-        seal, adopt, w = self._seal, self._adopt, self._w
+        seal, recv, w = self._seal, self._recv, self._w
         on_info, net_info = self._on_info, self._net_info
-        build_seal, build_adopt, build_net = self._build_seal, self._build_adopt, self._build_net
+        build_seal, build_recv, build_net = self._build_seal, self._build_recv, self._build_net
         build_live, build_add, forge = self._build_live, self._build_add, self._forge_step
         loss = self.cfg.loss
         intruders = len(self.system.intruders)
@@ -294,35 +290,26 @@ class FastPoaEngine(Engine):
                         append((a, e + d))
                 if aid_f is not None:
                     append((aid_f, e + d_f))
-            if members:
-                # Receive(i, m) for every announcement m and online node i, then Drop(m): gathered per node
-                # from its memo of adoptions on this network, and put in the readable order by their keys
-                got: list = []
+            for m, drop_aid, drop_d in members:
                 for i in up:
-                    c = comps[i]
-                    lst = adopt[i].get(nid << CW | c)
-                    if lst is None:
-                        lst = build_adopt(i, c, nid)
-                    if lst:
-                        got += lst
-                if loss:
-                    for m, drop_aid, drop_d, order in members:
-                        if m not in comps:
-                            got.append((order, drop_aid, drop_d, None, 0))
-                if len(got) > 1:
-                    got.sort()
-                for _, aid, dc, wn, i in got:
-                    if wn is None:  # Drop
-                        append((aid, e + dc))
-                    elif dc is None:
+                    key = comps[i] << CW | m
+                    r = recv[i].get(key)
+                    if r is None:
+                        r = build_recv(i, key)
+                    if r is _NO:
+                        continue
+                    aid, dc, wn = r
+                    if dc is None:
                         append((aid, None))
-                    else:
-                        oi = others[i]
-                        fl = wn if wn < oi else oi
-                        d = live.get(fl)
-                        if d is None:
-                            d = build_live(nid, fl)
-                        append((aid, e + dc + d))
+                        continue
+                    oi = others[i]
+                    fl = wn if wn < oi else oi
+                    d = live.get(fl)
+                    if d is None:
+                        d = build_live(nid, fl)
+                    append((aid, e + dc + d))
+                if loss and m not in comps:
+                    append((drop_aid, e + drop_d))
             if intruders:
                 forge(e, comps, nid, ni, lo, append)
             return out
@@ -366,38 +353,18 @@ class FastPoaEngine(Engine):
         self._recv[i][key] = r
         return r
 
-    def _build_adopt(self, i: int, c: int, nid: int) -> list[tuple]:
-        """The Receive steps node i with chain c takes on network nid: (order key, aid, chain-slot delta or
-        None outside the bound, new weight, i), the key ordering them among the other nodes' and the Drops."""
-        out = []
-        recv = self._recv[i]
-        for mc, _, _, order in self._net_info[nid][0]:
-            key = c << CW | mc
-            r = recv.get(key)
-            if r is None:
-                r = self._build_recv(i, key)
-            if r is not _NO:
-                out.append((order - self.n + i, r[0], r[1], r[2], i))
-        memo = self._adopt[i]
-        if len(memo) >= ADOPT_MEMO:
-            memo.clear()
-        memo[nid << CW | c] = out
-        return out
-
     def _build_net(self, nid: int) -> tuple:
         """What the engine keeps per network: its announcements in the readable order with their Drop aid
         and network-slot delta, the set of their chain ids, the memos of live (per weight) and Announce (per
         chain), whether each intruder has a forgery in flight, and the memo of IntruderSeal steps."""
         net = self.nets.objs[nid]
         members = []
-        for k, m in enumerate(network_items(net)):
+        for m in network_items(net):
             mc = self._cid(m)
-            order = k * (self.n + 1) + self.n  # Drop(m) comes after every Receive of m
             if self.cfg.loss:
-                members.append((mc, self._labels.aid(drop_label(m)), (self._nid(net - {m}) - nid) << self.sh_net,
-                                order))
+                members.append((mc, self._labels.aid(drop_label(m)), (self._nid(net - {m}) - nid) << self.sh_net))
             else:
-                members.append((mc, -1, 0, order))
+                members.append((mc, -1, 0))
         inflight = tuple(forging(x, net) for x in self.system.intruders)
         info = (tuple(members), frozenset(m[0] for m in members), {}, {}, inflight, {})
         self._net_info[nid] = info
