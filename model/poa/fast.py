@@ -48,6 +48,7 @@ CW = 24  # bits per chain slot
 WK = 1 << 16  # a chain's weight (total difficulty, -blocks) as one int: td * WK - blocks (blocks < WK)
 KIND_CHAIN, KIND_ONLINE, KIND_NETWORK = 0, 1, 2
 _NO = False  # memoised "this node does not adopt that announcement"
+CHAIN_PART_MEMO = 1 << 18  # at most this many chains parts of states are remembered (see _build_chain_part)
 
 
 class FastPoaEngine(Engine):
@@ -80,6 +81,9 @@ class FastPoaEngine(Engine):
         self._forge: dict[tuple[int, int, int], int] = {}  # (intruder, node, chain) -> IntruderSeal aid
         # per online id: per node (online?, GoOffline/GoOnline aid or None, online-slot delta); online nodes
         self._on_info: list[tuple] = []
+        # per chains part of a state (a bounded memo): the chain ids, per node the weight of the lightest chain
+        # the others hold (a step of node i changes only i's chain), the lightest of all
+        self._chain_parts: dict[int, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
         # per network id, built on first use (None before): see _build_net
         self._net_info: list[Any] = []
         # symmetry: per permutation, memos of renamed chains and networks
@@ -235,35 +239,29 @@ class FastPoaEngine(Engine):
         Announce, GoOffline/GoOnline; per announcement Receive by each node, Drop; IntruderSeal)."""
         n, shifts, sh_on, sh_net = self.n, self.shifts, self.sh_on, self.sh_net
         cmask, omask = (1 << CW) - 1, (1 << self.ow) - 1
-        seal, recv, w = self._seal, self._recv, self._w
+        seal, recv = self._seal, self._recv
         on_info, net_info = self._on_info, self._net_info
         build_seal, build_recv, build_net = self._build_seal, self._build_recv, self._build_net
         build_live, build_add, forge = self._build_live, self._build_add, self._forge_step
         loss = self.cfg.loss
         intruders = len(self.system.intruders)
         nodes = range(n)
-        big = 1 << 62
+        chains_mask, chain_parts, build_chain_part = self.slot_masks["chains"], self._chain_parts, self._build_chain_part
 
         def successors(e: int) -> list[tuple[int, int | None]]:
             out: list[tuple[int, int | None]] = []
             append = out.append
-            comps = [(e >> sh) & cmask for sh in shifts]
+            cp = e & chains_mask
+            ci = chain_parts.get(cp)
+            if ci is None:
+                ci = build_chain_part(cp)
+            comps, others, lo = ci
             per, up = on_info[(e >> sh_on) & omask]
             nid = e >> sh_net
             ni = net_info[nid]
             if ni is None:
                 ni = build_net(nid)
             members, memberset, live, adds = ni[0], ni[1], ni[2], ni[3]
-            # the lightest chain held without node i (a step of i changes only i's chain)
-            ws = [w[c] for c in comps]
-            lo = min(ws)
-            k = ws.index(lo)
-            if n > 1:
-                second = min(ws[:k] + ws[k + 1:])
-                others = [lo] * n
-                others[k] = second
-            else:
-                others = [big]
             for i in nodes:
                 c = comps[i]
                 on, aid_f, d_f = per[i]
@@ -317,6 +315,17 @@ class FastPoaEngine(Engine):
         return successors
 
     # ------------------------------------------------------------------------------------ memo builders
+
+    def _build_chain_part(self, cp: int) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        mask = (1 << CW) - 1
+        comps = tuple((cp >> sh) & mask for sh in self.shifts)
+        ws = [self._w[c] for c in comps]
+        others = tuple(min(ws[:i] + ws[i + 1:], default=1 << 62) for i in range(self.n))
+        res = (comps, others, min(ws))
+        if len(self._chain_parts) >= CHAIN_PART_MEMO:
+            self._chain_parts.clear()
+        self._chain_parts[cp] = res
+        return res
 
     def _build_seal(self, i: int, c: int) -> tuple[list[tuple], int]:
         """Seal(i, vote) from chain c: (aid, chain-slot delta or None outside the bound, new weight) per
