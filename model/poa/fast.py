@@ -1,9 +1,9 @@
 """A fast engine for the Clique model: interned components, memoised rules, states as single ints.
 
 This layer adds no protocol of its own.  Every step is computed by the readable model
-(:class:`~model.poa.actions.Poa`: ``seal``, ``receive``, ``live``, ``intruder_block``; the labels of :mod:`model.poa.labels`),
-whose rules are the model's :class:`~model.poa.rules.Rules` (a mutant's, if any); the engine only remembers
-the results per component:
+(:class:`~model.poa.actions.Poa`: ``seal``, ``receive``, ``live``, ``intruder_block``, ``permute``; the
+labels of :mod:`model.poa.labels`), whose rules are the model's :class:`~model.poa.rules.Rules` (a mutant's,
+if any); the engine only remembers the results per component:
 
 * a state is three kinds of component, each interned to a small int: per honest node its :class:`Chain`
   (one table for every node, shared with the announced chains), the tuple of online flags, and the network
@@ -14,6 +14,8 @@ the results per component:
   as ready-made slot deltas;
 * forgetting dead announcements (``Poa.live``) depends only on the network and the lightest chain held (its
   weight): memoised per network and weight; announcing, dropping and forging are memoised per network;
+  the lightest chain each node's step leaves to the others is remembered per chains part of a state (a
+  bounded memo);
 * symmetry (permutations of the intruders) renames each component once per permutation through a memo and
   takes the smallest packed image.
 
@@ -246,7 +248,8 @@ class FastPoaEngine(Engine):
         loss = self.cfg.loss
         intruders = len(self.system.intruders)
         nodes = range(n)
-        chains_mask, chain_parts, build_chain_part = self.slot_masks["chains"], self._chain_parts, self._build_chain_part
+        chains_mask, chain_parts = self.slot_masks["chains"], self._chain_parts
+        build_chain_part = self._build_chain_part
 
         def successors(e: int) -> list[tuple[int, int | None]]:
             out: list[tuple[int, int | None]] = []
