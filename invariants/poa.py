@@ -28,20 +28,31 @@ def per_chain(check: Callable[[PoaConfig, Chain], str | None]) -> Callable[[PoaC
     chain, with the same name and docstring.  Each chain is judged once per configuration (a bounded memo)."""
     # (configuration, chain) -> (the snapshots judged, the judgement).  Chains compare by their blocks, so the
     # snapshots are compared too: a mutant's node derives other snapshots from the same blocks.
-    memo: dict[tuple[PoaConfig, Chain], tuple[tuple, str | None]] = {}
+    # One memo per configuration, found by identity first: hashing the configuration per chain cost more
+    # than the judgement it saved.
+    memos: dict[PoaConfig, dict[Chain, tuple[tuple, str | None]]] = {}
+    last: list = [None, None]  # the configuration of the previous call and its memo
 
     @functools.wraps(check)
     def holds(cfg: PoaConfig, s: PoaState) -> bool | Fail:
+        if cfg is last[0]:
+            memo = last[1]
+        else:
+            memo = memos.get(cfg)
+            if memo is None:
+                if len(memos) >= 8:  # keep the total bounded in a process that checks many configurations
+                    memos.clear()
+                memo = memos[cfg] = {}
+            last[0], last[1] = cfg, memo
         for c in set(s.chains):
-            key = (cfg, c)
-            hit = memo.get(key)
+            hit = memo.get(c)
             if hit is not None and (hit[0] is c.snapshots or hit[0] == c.snapshots):
                 why = hit[1]
             else:
                 if len(memo) >= _MEMO_CAP:
                     memo.clear()
                 why = check(cfg, c)
-                memo[key] = (c.snapshots, why)
+                memo[c] = (c.snapshots, why)
             if why is not None:
                 return Fail(why, holders(cfg, s, c))
         return True

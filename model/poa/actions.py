@@ -61,10 +61,17 @@ from refmodel.model.poa.rules import (
     genesis_snapshot,
     is_checkpoint,
 )
+from refmodel.model.poa.fast import FastPoaEngine
+from refmodel.model.poa.labels import (  # noqa: F401 - ACTION_NAMES: re-exported
+    ACTION_NAMES,
+    announce_label,
+    drop_label,
+    forging,
+    intruder_label,
+    receive_label,
+)
 from refmodel.model.poa.state import FIELDS, Chain, Node, PoaState, make_identities, network_items, permute_block
 
-#: action names, in the order next_states lists them
-ACTION_NAMES = ("Seal", "Announce", "Receive", "GoOffline", "GoOnline", "Drop", "IntruderSeal")
 
 
 def _sealed_on(chain: Chain) -> tuple:
@@ -231,8 +238,7 @@ class Poa(TransitionSystem):
                     yield lab, PoaState(cs, online, self.live(network, cs))
                 # Announce(i): i announces the chain it holds
                 if chains[i].blocks and chains[i] not in network:
-                    yield (Label("Announce", (("i", me), ("head", _head(chains[i])))),
-                           s._replace(network=network | {chains[i]}))
+                    yield announce_label(me, chains[i]), s._replace(network=network | {chains[i]})
                 if cfg.offline and offline_count < cfg.max_offline:
                     yield Label("GoOffline", (("i", me),)), s._replace(online=_put(online, i, False))
             elif cfg.offline:
@@ -242,15 +248,12 @@ class Poa(TransitionSystem):
                 if online[i]:
                     imported, adopt, rejected = self.receive(chains[i], m)
                     if adopt:
-                        params = (("i", me), ("head", _head(m)))
-                        if rejected is not None:
-                            params += (("rejected", rejected),)
                         cs = _put(chains, i, imported)
-                        yield Label("Receive", params), s._replace(chains=cs, network=self.live(network, cs))
+                        yield receive_label(me, m, rejected), s._replace(chains=cs, network=self.live(network, cs))
             if cfg.loss and m not in chains:  # Drop(m): an announcement nobody serves any more is lost
-                yield Label("Drop", (("head", _head(m)),)), s._replace(network=network - {m})
+                yield drop_label(m), s._replace(network=network - {m})
         for x in self.intruders:
-            if any(m.blocks and m.blocks[-1].sealer == x for m in network):
+            if forging(x, network):
                 continue  # one forgery in flight per intruder
             done: set[Chain] = set()
             for i, chain in enumerate(chains):
@@ -258,8 +261,13 @@ class Poa(TransitionSystem):
                     continue
                 done.add(chain)
                 forged = self.intruder_block(x, chain)
-                yield (Label("IntruderSeal", (("x", x), ("on", self.honest[i]), ("head", _head(forged)))),
+                yield (intruder_label(x, self.honest[i], forged),
                        s._replace(network=self.live(network | {forged}, chains)))
+
+    def engine(self):  # noqa: ANN201 - see model.poa.fast
+        """The fast engine (interned components, memoised rules); ``ExplicitEngine(model)`` is the yardstick
+        it is tested against."""
+        return FastPoaEngine(self)
 
     # ------------------------------------------------------------------------------------------ symmetry
 
@@ -303,8 +311,3 @@ class Poa(TransitionSystem):
 def _put(t: tuple, k: int, v: Any) -> tuple:
     """``[t EXCEPT ![k] = v]`` for a tuple."""
     return t[:k] + (v,) + t[k + 1:]
-
-
-def _head(chain: Chain) -> str:
-    """A chain as a label parameter: its head block."""
-    return chain.head_text
