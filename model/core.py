@@ -398,7 +398,12 @@ def _stable_parts(v: Any, out: list[bytes]) -> None:
     """Append a serialisation of ``v`` to ``out`` that is the same in every process: sets and dicts in
     sorted order of their members' serialisations (not in hash order, which varies with PYTHONHASHSEED)."""
     t = type(v)
-    if v is None or t is bool:
+    stable = getattr(t, "__stable__", None)
+    if stable is not None:  # a value that says what stands for it (e.g. a chain: its blocks, not its caches)
+        out.append(b"X%s(" % t.__name__.encode())
+        _stable_parts(stable(v), out)
+        out.append(b")")
+    elif v is None or t is bool:
         out.append(b"N" if v is None else (b"T" if v else b"F"))
     elif isinstance(v, int):
         out.append(b"i%s:%d;" % (t.__name__.encode(), v))

@@ -65,7 +65,8 @@ def test_hash_interner_refuses_a_collision():
 
 
 @pytest.mark.parametrize("protocol, bounds, symmetry", [("raft", N2, False), ("raft", N3_SYM, True),
-                                                        ("etcdraft", {}, False)])
+                                                        ("etcdraft", {}, False),
+                                                        ("poa", dict(signers=3, intruders=2, max_height=2), True)])
 def test_portable_engines_count_as_the_fast_ones(protocol, bounds, symmetry):
     from refmodel.checkers.bfs import check
 
@@ -91,9 +92,12 @@ def test_partitioned_search_with_symmetry():
     assert many == one
 
 
-@pytest.mark.parametrize("protocol, bounds", [("etcdraft", {}), ("poa", dict(signers=3, max_height=2))])
-def test_partitioned_search_on_the_other_models(protocol, bounds):
-    one, many = both(protocol, bounds, workers=2, backend="inline")
+@pytest.mark.parametrize("protocol, bounds, symmetry", [
+    ("etcdraft", {}, False), ("poa", dict(signers=3, max_height=2), False),
+    ("poa", dict(signers=3, candidates=1, max_height=3, loss=True, offline=True), False),
+    ("poa", dict(signers=2, intruders=2, max_height=2), True)])
+def test_partitioned_search_on_the_other_models(protocol, bounds, symmetry):
+    one, many = both(protocol, bounds, symmetry=symmetry, workers=2, backend="processes")
     assert many == one
 
 

@@ -269,6 +269,9 @@ class Poa(TransitionSystem):
         it is tested against."""
         return FastPoaEngine(self)
 
+    def portable_engine(self):  # noqa: ANN201 - see model.poa.fast
+        return FastPoaEngine(self, portable=True)
+
     # ------------------------------------------------------------------------------------------ symmetry
 
     def symmetry_group(self) -> list[Permutation]:

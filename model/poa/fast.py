@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import Engine, Interner, Label, LabelTable, hidden
+from refmodel.model.core import Engine, HashInterner, Interner, Label, LabelTable, hidden
 from refmodel.model.poa.labels import (
     ACTION_NAMES,
     announce_label,
@@ -56,38 +56,47 @@ CHAIN_PART_MEMO = 1 << 18  # at most this many chains parts of states are rememb
 class FastPoaEngine(Engine):
     """The Clique transition relation over packed-int states (see the module docstring)."""
 
-    def __init__(self, system: Poa) -> None:
+    #: bits per chain slot (a portable engine's slots hold 64-bit content hashes)
+    CW = CW
+    #: states are ints, whose hash() is the same in every process
+    route_hash = staticmethod(hash)
+
+    def __init__(self, system: Poa, portable: bool = False) -> None:
         self.system = system
+        self.portable = portable
+        if portable:
+            self.CW = 64
         self.cfg = cfg = system.config
         self.n = n = len(system.honest)
         self.max_height = cfg.max_height
         self._labels = LabelTable(ACTION_NAMES, "Poa")
         self.action_names = self._labels.names
-        self.chains, self.onlines, self.nets = Interner(), Interner(), Interner()
+        table = HashInterner if portable else Interner
+        self.chains, self.onlines, self.nets = table(), table(), table()
         self._tables = (self.chains, self.onlines, self.nets)
-        self.ow = ow = max(1, n)  # online ids < 2**n
-        self.shifts = tuple(CW * i for i in range(n))
-        self.sh_on = CW * n
-        self.sh_net = CW * n + ow
+        self.ow = ow = 64 if portable else max(1, n)  # online ids < 2**n
+        self.shifts = tuple(self.CW * i for i in range(n))
+        self.sh_on = self.CW * n
+        self.sh_net = self.CW * n + ow
         self.slot_kinds: tuple[int, ...] = (KIND_CHAIN,) * n + (KIND_ONLINE, KIND_NETWORK)
         self._slot_shifts = self.shifts + (self.sh_on, self.sh_net)
-        self._slot_masks = ((1 << CW) - 1,) * n + ((1 << ow) - 1, -1)
-        self.slot_masks = {"chains": (1 << (CW * n)) - 1, "online": ((1 << ow) - 1) << self.sh_on,
+        self._slot_masks = ((1 << self.CW) - 1,) * n + ((1 << ow) - 1, -1)
+        self.slot_masks = {"chains": (1 << (self.CW * n)) - 1, "online": ((1 << ow) - 1) << self.sh_on,
                            "network": -1 << self.sh_net}
         # per chain id
-        self._w: list[int] = []  # weight as an int (see WK)
+        self._w: dict[int, int] = {}  # weight as an int (see WK)
         self._rep: dict[int, Chain] = {}  # weight -> a chain of that weight (Poa.live reads only weights)
         # node -> chain -> (its Seal entries, its Announce aid or -1 for genesis)
         self._seal: list[dict[int, tuple[list[tuple], int]]] = [{} for _ in range(n)]
         self._recv: list[dict[int, Any]] = [{} for _ in range(n)]  # node -> chain << CW | announced -> entry
         self._forge: dict[tuple[int, int, int], int] = {}  # (intruder, node, chain) -> IntruderSeal aid
         # per online id: per node (online?, GoOffline/GoOnline aid or None, online-slot delta); online nodes
-        self._on_info: list[tuple] = []
+        self._on_info: dict[int, Any] = {}
         # per chains part of a state (a bounded memo): the chain ids, per node the weight of the lightest chain
         # the others hold (a step of node i changes only i's chain), the lightest of all
         self._chain_parts: dict[int, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
         # per network id, built on first use (None before): see _build_net
-        self._net_info: list[Any] = []
+        self._net_info: dict[int, Any] = {}
         # symmetry: per permutation, memos of renamed chains and networks
         self._perms = [p for p in system.symmetry_group() if list(p) != sorted(p)]
         self._perm_memos: list[tuple[Any, dict[int, int], dict[int, int]]] = [(p, {}, {}) for p in self._perms]
@@ -97,11 +106,11 @@ class FastPoaEngine(Engine):
 
     def _cid(self, ch: Chain) -> int:
         k = self.chains(ch)
-        if k == len(self._w):
-            if k >> CW:
-                raise OverflowError(f"more than 2**{CW} distinct chains")
+        if k not in self._w:
+            if k >> self.CW:
+                raise OverflowError(f"more than 2**{self.CW} distinct chains")
             w = ch.weight[0] * WK + ch.weight[1]
-            self._w.append(w)
+            self._w[k] = w
             self._rep.setdefault(w, ch)
         elif len(ch.snapshots) > len(self.chains.objs[k].snapshots):
             # chains compare by their blocks; a forged chain's snapshots stop before its head.  A node's chain
@@ -111,9 +120,9 @@ class FastPoaEngine(Engine):
 
     def _oid(self, online: tuple[bool, ...]) -> int:
         k = self.onlines(online)
-        if k == len(self._on_info):
+        if k not in self._on_info:
             cfg, me = self.cfg, self.system.honest
-            self._on_info.append(None)
+            self._on_info[k] = None
             count = online.count(False)
             per = []
             for i in range(self.n):
@@ -133,8 +142,8 @@ class FastPoaEngine(Engine):
 
     def _nid(self, net: frozenset[Chain]) -> int:
         k = self.nets(net)
-        if k == len(self._net_info):
-            self._net_info.append(None)
+        if k not in self._net_info:
+            self._net_info[k] = None
         return k
 
     def _fits(self, net: frozenset[Chain]) -> bool:
@@ -151,7 +160,7 @@ class FastPoaEngine(Engine):
 
     def decode(self, e: Hashable, hide: frozenset[str] = frozenset()) -> PoaState:
         assert isinstance(e, int)
-        objs, mask = self.chains.objs, (1 << CW) - 1
+        objs, mask = self.chains.objs, (1 << self.CW) - 1
         chains = tuple([objs[(e >> sh) & mask] for sh in self.shifts])
         online = self.onlines.objs[(e >> self.sh_on) & ((1 << self.ow) - 1)]
         network = self.nets.objs[e >> self.sh_net]
@@ -190,6 +199,31 @@ class FastPoaEngine(Engine):
 
     # ------------------------------------------------------------------------------------------- engine
 
+    def export_components(self) -> Any:
+        if not self.portable:
+            raise RuntimeError("export_components needs a portable engine (Poa.portable_engine())")
+        return (self.chains.take_new(), self.onlines.take_new(), self.nets.take_new())  # type: ignore[attr-defined]
+
+    def import_components(self, payload: Any) -> None:
+        chains, onlines, nets = payload
+        for k, ch in chains:  # chains are rebuilt: their cached hash() is this process's
+            ch = Chain(ch.blocks, ch.snapshots)
+            self.chains.add(k, ch)  # type: ignore[attr-defined]
+            self._cid(ch)
+        for k, online in onlines:
+            self.onlines.add(k, online)  # type: ignore[attr-defined]
+            self._oid(online)
+        for k, net in nets:
+            net = frozenset(Chain(m.blocks, m.snapshots) for m in net)
+            self.nets.add(k, net)  # type: ignore[attr-defined]
+            self._nid(net)
+
+    def labels(self) -> list[Label]:
+        return self._labels.all_labels()
+
+    def restore_labels(self, labels: Any) -> None:
+        self._labels.restore(labels)
+
     def initial(self) -> list[Hashable]:
         return [self.encode(s) for s in self.system.init_states() if self.system.constraint(s)]
 
@@ -212,7 +246,7 @@ class FastPoaEngine(Engine):
         best = e
         if not self._perm_memos:
             return best
-        mask = (1 << CW) - 1
+        mask = (1 << self.CW) - 1
         comps = [(e >> sh) & mask for sh in self.shifts]
         net = e >> self.sh_net
         keep = e & self.slot_masks["online"]
@@ -240,7 +274,7 @@ class FastPoaEngine(Engine):
         """The successor function as a closure over the memo tables (the readable order: per node Seal,
         Announce, GoOffline/GoOnline; per announcement Receive by each node, Drop; IntruderSeal)."""
         n, shifts, sh_on, sh_net = self.n, self.shifts, self.sh_on, self.sh_net
-        cmask, omask = (1 << CW) - 1, (1 << self.ow) - 1
+        cmask, omask, cw = (1 << self.CW) - 1, (1 << self.ow) - 1, self.CW
         seal, recv = self._seal, self._recv
         on_info, net_info = self._on_info, self._net_info
         build_seal, build_recv, build_net = self._build_seal, self._build_recv, self._build_net
@@ -293,7 +327,7 @@ class FastPoaEngine(Engine):
                     append((aid_f, e + d_f))
             for m, drop_aid, drop_d in members:
                 for i in up:
-                    key = comps[i] << CW | m
+                    key = comps[i] << cw | m
                     r = recv[i].get(key)
                     if r is None:
                         r = build_recv(i, key)
@@ -320,7 +354,7 @@ class FastPoaEngine(Engine):
     # ------------------------------------------------------------------------------------ memo builders
 
     def _build_chain_part(self, cp: int) -> tuple[tuple[int, ...], tuple[int, ...], int]:
-        mask = (1 << CW) - 1
+        mask = (1 << self.CW) - 1
         comps = tuple((cp >> sh) & mask for sh in self.shifts)
         ws = [self._w[c] for c in comps]
         others = tuple(min(ws[:i] + ws[i + 1:], default=1 << 62) for i in range(self.n))
@@ -350,7 +384,7 @@ class FastPoaEngine(Engine):
     def _build_recv(self, i: int, key: int) -> Any:
         """Receive(i, m) with i's chain c (key ``c << CW | m``): _NO if i does not adopt m, else (aid,
         chain-slot delta or None outside the bound, new weight)."""
-        c, m = key >> CW, key & ((1 << CW) - 1)
+        c, m = key >> self.CW, key & ((1 << self.CW) - 1)
         ann = self.chains.objs[m]
         imported, adopt, rejected = self.system.receive(self.chains.objs[c], ann)
         if not adopt:

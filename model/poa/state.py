@@ -75,6 +75,11 @@ class Chain:
     def __len__(self) -> int:
         return len(self.blocks)
 
+    def __stable__(self) -> tuple:
+        """What stands for the chain in a content hash (model.core.stable_hash): its blocks, as in equality
+        (the snapshots follow from them; the cached hash differs between processes)."""
+        return self.blocks
+
     def sort_key(self) -> tuple:
         """A total order on chains that does not depend on hashing."""
         return self._key
