@@ -400,9 +400,15 @@ def _stable_parts(v: Any, out: list[bytes]) -> None:
     t = type(v)
     stable = getattr(t, "__stable__", None)
     if stable is not None:  # a value that says what stands for it (e.g. a chain: its blocks, not its caches)
-        out.append(b"X%s(" % t.__name__.encode())
-        _stable_parts(stable(v), out)
-        out.append(b")")
+        b = _STABLE_CACHE.get(v)
+        if b is None:
+            part = [b"X%s(" % t.__name__.encode()]
+            _stable_parts(stable(v), part)
+            part.append(b")")
+            b = b"".join(part)
+            if len(_STABLE_CACHE) < STABLE_CACHE_CAP:
+                _STABLE_CACHE[v] = b
+        out.append(b)
     elif v is None or t is bool:
         out.append(b"N" if v is None else (b"T" if v else b"F"))
     elif isinstance(v, int):
@@ -434,6 +440,11 @@ def _stable_parts(v: Any, out: list[bytes]) -> None:
         out.append(b"f" + repr(v).encode())
     else:
         raise TypeError(f"no stable serialisation for {t.__name__} values")
+
+
+#: serialisations of values with ``__stable__`` (few, large, met often inside others), remembered
+_STABLE_CACHE: dict[Any, bytes] = {}
+STABLE_CACHE_CAP = 1 << 16
 
 
 def stable_bytes(v: Any) -> bytes:

@@ -202,7 +202,9 @@ class FastPoaEngine(Engine):
     def export_components(self) -> Any:
         if not self.portable:
             raise RuntimeError("export_components needs a portable engine (Poa.portable_engine())")
-        return (self.chains.take_new(), self.onlines.take_new(), self.nets.take_new())  # type: ignore[attr-defined]
+        # networks travel as the ids of their chains (every chain of a network is in the chains table)
+        nets = [(k, tuple(self._cid(m) for m in net)) for k, net in self.nets.take_new()]  # type: ignore[attr-defined]
+        return (self.chains.take_new(), self.onlines.take_new(), nets)  # type: ignore[attr-defined]
 
     def import_components(self, payload: Any) -> None:
         chains, onlines, nets = payload
@@ -213,8 +215,9 @@ class FastPoaEngine(Engine):
         for k, online in onlines:
             self.onlines.add(k, online)  # type: ignore[attr-defined]
             self._oid(online)
-        for k, net in nets:
-            net = frozenset(Chain(m.blocks, m.snapshots) for m in net)
+        objs = self.chains.objs
+        for k, ids in nets:
+            net = frozenset(objs[c] for c in ids)
             self.nets.add(k, net)  # type: ignore[attr-defined]
             self._nid(net)
 
