@@ -19,7 +19,8 @@ that (start-up, pipes, waiting at barriers: S) is taken as serial:
 
     T(W) = S + C * log2(W) / log2(2) + (E + A + m * sent * (W - 1) / W) / W,   speed-up(W) = T_one / T(W)
 
-    python benchmarks/parallel.py                      # raft n3_t2_l1_c1_m1 and poa s3 c1 h5, 3 runs each
+    python benchmarks/parallel.py                      # raft n3_t2_l1_c1_m1, poa s3 c1 h5 (also with loss and
+                                                       # offline), 3 runs each
     python benchmarks/parallel.py --quick              # raft n3_t2_l0_c1_m1 (705,532 states), 3 runs
     python benchmarks/parallel.py --backend ray --workers 2
 """
@@ -38,6 +39,8 @@ import time
 CONFIGS = {
     "raft_n3_t2_l1_c1_m1": ["raft", "--servers", "3", "--max-term", "2", "--max-log", "1"],
     "poa_s3_c1_h5": ["poa", "--signers", "3", "--candidates", "1", "--max-height", "5"],
+    "poa_s3_c1_h5_loss_offline": ["poa", "--signers", "3", "--candidates", "1", "--max-height", "5", "--loss",
+                                  "--offline"],
     "raft_n3_t2_l0_c1_m1": ["raft", "--servers", "3", "--max-term", "2", "--max-log", "0"],
 }
 TIMING = ("elapsed_s", "states_per_s", "generated_per_s", "engine")
@@ -74,7 +77,8 @@ def main() -> None:
     ap.add_argument("--backend", default="processes", choices=("processes", "ray"))
     ap.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = ap.parse_args()
-    names = args.config or (["raft_n3_t2_l0_c1_m1"] if args.quick else ["raft_n3_t2_l1_c1_m1", "poa_s3_c1_h5"])
+    names = args.config or (["raft_n3_t2_l0_c1_m1"] if args.quick else
+                            ["raft_n3_t2_l1_c1_m1", "poa_s3_c1_h5", "poa_s3_c1_h5_loss_offline"])
     rows = []
     for name in names:
         base = CONFIGS[name]
