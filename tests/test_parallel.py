@@ -264,3 +264,22 @@ def test_layout_of_a_checkpoint_is_append_only(tmp_path):
     assert len(chunks) == len(manifest["stats"]["levels"]) and all((ck / c).exists() for c in chunks)
     assert not list(Path(ck).glob("*.tmp"))
     assert parallel.read_manifest(str(ck), manifest["identity"]) == manifest
+
+
+def test_ray_address_joins_a_running_cluster(tmp_path):
+    _need_ray()
+    ray_exe = Path(sys.executable).with_name("ray")
+    port = str(6400 + os.getpid() % 500)
+    env = {**os.environ, "RAY_AUTH_MODE": "token"}  # Ray's default for clusters started with `ray start`
+    start = subprocess.run([str(ray_exe), "start", "--head", "--num-cpus", "2", "--port", port,
+                            "--include-dashboard", "false", "--disable-usage-stats"],
+                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert start.returncode == 0, start.stderr[-2000:]
+    try:
+        joined = _run(["check", "raft", "--servers", "2", "--max-term", "2", "--max-log", "1", "--workers", "2",
+                       "--backend", "ray", "--ray-address", f"127.0.0.1:{port}", "--json"], env=env, cwd=tmp_path)
+        assert joined.returncode == 0, joined.stderr[-2000:]
+        one = _run(["check", "raft", "--servers", "2", "--max-term", "2", "--max-log", "1", "--json"])
+        assert _strip(json.loads(joined.stdout)) == _strip(json.loads(one.stdout))
+    finally:
+        subprocess.run([str(ray_exe), "stop", "--force"], capture_output=True, env=env)
