@@ -84,6 +84,10 @@ class FastRaftEngine(Engine):
         self.sh_bag, self.sh_el, self.sh_al = self.W * n, self.W * (n + 1), self.W * (n + 2)
         self.srv_mask = (1 << (self.W * n)) - 1
         self._srv_shifts = tuple(self.W * i for i in range(n))
+        #: where the server components lie (shifts, slot width, mask) and their objects by id: a step checker
+        #: checks per-server transition properties on pairs of components with them (checkers/bfs.py)
+        self.server_slots = (self._srv_shifts, self.W, self.mask)
+        self.server_objs = self.srv.objs
         self.slot_masks = {
             "servers": self.srv_mask,
             "messages": self.mask << self.sh_bag,
