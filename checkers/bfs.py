@@ -397,6 +397,12 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         for sh in pair_shifts:
             srv_bits |= pair_mask << sh
         pair_ok, pair_holds, servers_hold = stepc.pair_ok, stepc.pair_holds, stepc.servers_hold
+        # a changed bit's position -> the shift of the server slot that holds it
+        top_shift = [0] * (max(pair_shifts) + pair_w + 1)
+        for sh in pair_shifts:
+            for bit in range(sh + 1, sh + pair_w + 1):
+                top_shift[bit] = sh
+        parts_ok: set[int] = set()
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
         idx = len(states)
@@ -445,7 +451,17 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         else:
                             terminal["faults_only"] += 1
                 if not keep_index and pairs_on:  # per-server step properties: see _StepChecker.pairs
-                    whole: Any = _NOTHING  # servers_hold(s), known at the first step
+                    # whether every server left alone by a step keeps the properties (None: not so; else the
+                    # servers on which a pending antecedent then holds), by servers part (those with no such
+                    # server remembered: evaluating it has no effect of its own, only steps do)
+                    sp = s & srv_bits
+                    if sp in parts_ok:
+                        whole: Any = ()
+                    else:
+                        whole = servers_hold(s)
+                        if whole == ():
+                            parts_ok.add(sp)
+                    slow = whole != ()
                     for aid, t in succ:
                         try:
                             fired_aid[aid] += 1
@@ -457,28 +473,28 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 fired[aid % k_names] += 1
                         if t is None:
                             continue
-                        if whole is _NOTHING:
-                            whole = servers_hold(s)
-                        if whole is None:  # some server left alone breaks a property: check whole steps
-                            if (bad := stepc.first_violated(s, t, None)) is not None:
-                                raise _Found(bad, p, (aid, t))
-                            x = 0
-                        else:
-                            x = (s ^ t) & srv_bits
-                            if whole:  # a pending antecedent holds on a server if the step leaves it alone
+                        if slow:
+                            if whole is None:  # some server left alone breaks a property: check whole steps
+                                if (bad := stepc.first_violated(s, t, None)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                                x = 0
+                            else:  # a pending antecedent holds on a server if the step leaves it alone
+                                x = (s ^ t) & srv_bits
                                 for sh in whole:
                                     if not (x >> sh) & pair_mask:
                                         stepc.kept((s >> sh) & pair_mask)
                                 if not stepc.pending:
-                                    whole = ()
-                        if x:
-                            for sh in pair_shifts:
-                                if (x >> sh) & pair_mask:
-                                    a = (s >> sh) & pair_mask
-                                    b = (t >> sh) & pair_mask
-                                    if (a << pair_w | b) not in pair_ok and not pair_holds(a, b):
-                                        if (bad := stepc.first_violated(s, t, None)) is not None:
-                                            raise _Found(bad, p, (aid, t))
+                                    whole, slow = (), False
+                        else:
+                            x = (s ^ t) & srv_bits
+                        while x:  # the changed servers, highest first (most steps change one)
+                            sh = top_shift[x.bit_length()]
+                            a = (s >> sh) & pair_mask
+                            b = (t >> sh) & pair_mask
+                            if (a << pair_w | b) not in pair_ok and not pair_holds(a, b):
+                                if (bad := stepc.first_violated(s, t, None)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                            x &= (1 << sh) - 1
                         key = t if canonical is None else canonical(t)
                         if key in seen:
                             continue
