@@ -10,7 +10,10 @@ It drives any :class:`model.core.Engine` and counts exactly as TLC does:
 
 States are stored once, in discovery order, with a parent index and the action id that reached them, so
 the counterexample to the first violation found is a shortest one, rebuilt (labels, readable states) only
-then.  Predicates are memoised on the part of the state they declare they read (``reads=``).
+then.  Predicates are memoised on the part of the state they declare they read (``reads=``); transition
+properties declared per server (``per_server=``), on an engine that packs server components into slots
+(``server_slots``), are checked on the pairs (before, after) of the server components a step changes, each
+pair once per run (recording runs, graphs and liveness, keep the memo on pairs of projected states).
 """
 
 from __future__ import annotations
@@ -399,9 +402,10 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         pair_ok, pair_holds, servers_hold = stepc.pair_ok, stepc.pair_holds, stepc.servers_hold
         # a changed bit's position -> the shift of the server slot that holds it
         top_shift = [0] * (max(pair_shifts) + pair_w + 1)
+        below = [0] * len(top_shift)  # ... and the mask of the bits below that slot
         for sh in pair_shifts:
             for bit in range(sh + 1, sh + pair_w + 1):
-                top_shift[bit] = sh
+                top_shift[bit], below[bit] = sh, (1 << sh) - 1
         parts_ok: set[int] = set()
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
@@ -488,13 +492,14 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         else:
                             x = (s ^ t) & srv_bits
                         while x:  # the changed servers, highest first (most steps change one)
-                            sh = top_shift[x.bit_length()]
+                            bl = x.bit_length()
+                            sh = top_shift[bl]
                             a = (s >> sh) & pair_mask
                             b = (t >> sh) & pair_mask
                             if (a << pair_w | b) not in pair_ok and not pair_holds(a, b):
                                 if (bad := stepc.first_violated(s, t, None)) is not None:
                                     raise _Found(bad, p, (aid, t))
-                            x &= (1 << sh) - 1
+                            x &= below[bl]
                         key = t if canonical is None else canonical(t)
                         if key in seen:
                             continue
