@@ -10,7 +10,10 @@ It drives any :class:`model.core.Engine` and counts exactly as TLC does:
 
 States are stored once, in discovery order, with a parent index and the action id that reached them, so
 the counterexample to the first violation found is a shortest one, rebuilt (labels, readable states) only
-then.  Predicates are memoised on the part of the state they declare they read (``reads=``).
+then.  Predicates are memoised on the part of the state they declare they read (``reads=``); transition
+properties declared per server (``per_server=``), on an engine that packs server components into slots
+(``server_slots``), are checked on the pairs (before, after) of the server components a step changes, each
+pair once per run (recording runs, graphs and liveness, keep the memo on pairs of projected states).
 """
 
 from __future__ import annotations
@@ -222,6 +225,59 @@ class _StepChecker(_Checker):
         self.size, self.cap = 0, STEP_MEMO_CAP
         self._last_s: Hashable = _NOTHING  # the pre-state of the last step checked, and its readable form
         self._last_a: Any = None
+        #: per-server mode: every property is a conjunction over servers (Property.per_server) and the engine
+        #: packs server components into slots (``server_slots``: shifts, width, mask): a step is then checked
+        #: on the pairs (component before, after) of its servers, each pair once per run, instead of on the
+        #: pair of whole servers parts (nearly all distinct)
+        self.pairs: tuple[tuple[int, ...], int, int] | None = None
+        self.pair_ok: set[int] = set()  # pairs a << width | b on which every property holds
+        slots = getattr(engine, "server_slots", None)
+        if (self.props and slots is not None and self.project is not None
+                and all(p.per_server is not None and (p.antecedent is None) == (p.per_server[1] is None)
+                        for p in self.props)):
+            self.pairs = slots
+            self.server_objs = engine.server_objs  # type: ignore[attr-defined]
+
+    def pair_holds(self, a: int, b: int, antecedents: bool = True) -> bool:
+        """Every property holds for a server going from component ``a`` to ``b`` (remembered when so; the
+        pending antecedents are evaluated on the pair, as on a step, unless told not to)."""
+        objs, cfg = self.server_objs, self.cfg
+        x, y = objs[a], objs[b]
+        for p in self.props:
+            if not p.per_server[0](cfg, x, y):  # type: ignore[index]
+                return False
+        if antecedents:
+            for q in self.pending:
+                if q.per_server[1](cfg, x, y):  # type: ignore[index,misc]
+                    self.pending = [p for p in self.pending if not p.per_server[1](cfg, x, y)]  # type: ignore[index,misc]
+                    break
+        self.pair_ok.add(a << self.pairs[1] | b)  # type: ignore[index]
+        return True
+
+    def servers_hold(self, s: int) -> tuple[int, ...] | None:
+        """Whether every property holds for each server of ``s`` left as it is (None: not so); when so, the
+        shifts of the servers on which a pending antecedent holds when left as they are (usually none): the
+        caller tells :meth:`kept` when a step leaves one of them alone (only then has the antecedent held)."""
+        shifts, w, mask = self.pairs  # type: ignore[misc]
+        ok = self.pair_ok
+        hot: tuple[int, ...] = ()
+        cfg, objs = self.cfg, self.server_objs
+        for sh in shifts:
+            c = (s >> sh) & mask
+            if (c << w | c) not in ok and not self.pair_holds(c, c, antecedents=False):
+                return None
+            if self.pending:
+                x = objs[c]
+                for q in self.pending:
+                    if q.per_server[1](cfg, x, x):  # type: ignore[index,misc]
+                        hot += (sh,)
+                        break
+        return hot
+
+    def kept(self, c: int) -> None:
+        """A step left a server at component ``c``: the pending antecedents are evaluated on (c, c)."""
+        x, cfg = self.server_objs[c], self.cfg
+        self.pending = [p for p in self.pending if not p.per_server[1](cfg, x, x)]  # type: ignore[index,misc]
 
     def known_ok(self, s: Hashable) -> set[Hashable] | None:
         """The memo entry for steps from ``s`` (None: no projection, check every step)."""
@@ -337,6 +393,20 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     seen_add = None if keep_index else seen.add  # type: ignore[union-attr]
     step_on, known_ok = stepc.active, stepc.known_ok
     inv_on, inv_project, inv_memo = bool(inv.props), inv.project, inv.memo
+    pairs_on = step_on and stepc.pairs is not None
+    if pairs_on:
+        pair_shifts, pair_w, pair_mask = stepc.pairs  # type: ignore[misc]
+        srv_bits = 0
+        for sh in pair_shifts:
+            srv_bits |= pair_mask << sh
+        pair_ok, pair_holds, servers_hold = stepc.pair_ok, stepc.pair_holds, stepc.servers_hold
+        # a changed bit's position -> the shift of the server slot that holds it
+        top_shift = [0] * (max(pair_shifts) + pair_w + 1)
+        below = [0] * len(top_shift)  # ... and the mask of the bits below that slot
+        for sh in pair_shifts:
+            for bit in range(sh + 1, sh + pair_w + 1):
+                top_shift[bit], below[bit] = sh, (1 << sh) - 1
+        parts_ok: set[int] = set()
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
         idx = len(states)
@@ -384,7 +454,76 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 break
                         else:
                             terminal["faults_only"] += 1
-                ok_steps = known_ok(s) if step_on else None
+                if not keep_index and pairs_on:  # per-server step properties: see _StepChecker.pairs
+                    # whether every server left alone by a step keeps the properties (None: not so; else the
+                    # servers on which a pending antecedent then holds), by servers part (those with no such
+                    # server remembered: evaluating it has no effect of its own, only steps do)
+                    sp = s & srv_bits
+                    if sp in parts_ok:
+                        whole: Any = ()
+                    else:
+                        whole = servers_hold(s)
+                        if whole == ():
+                            parts_ok.add(sp)
+                    slow = whole != ()
+                    for aid, t in succ:
+                        try:
+                            fired_aid[aid] += 1
+                        except IndexError:
+                            if aid < FIRED_BY_AID:
+                                fired_aid.extend([0] * (aid + 1024 - len(fired_aid)))
+                                fired_aid[aid] += 1
+                            else:
+                                fired[aid % k_names] += 1
+                        if t is None:
+                            continue
+                        if slow:
+                            if whole is None:  # some server left alone breaks a property: check whole steps
+                                if (bad := stepc.first_violated(s, t, None)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                                x = 0
+                            else:  # a pending antecedent holds on a server if the step leaves it alone
+                                x = (s ^ t) & srv_bits
+                                for sh in whole:
+                                    if not (x >> sh) & pair_mask:
+                                        stepc.kept((s >> sh) & pair_mask)
+                                if not stepc.pending:
+                                    whole, slow = (), False
+                        else:
+                            x = (s ^ t) & srv_bits
+                        while x:  # the changed servers, highest first (most steps change one)
+                            bl = x.bit_length()
+                            sh = top_shift[bl]
+                            a = (s >> sh) & pair_mask
+                            b = (t >> sh) & pair_mask
+                            if (a << pair_w | b) not in pair_ok and not pair_holds(a, b):
+                                if (bad := stepc.first_violated(s, t, None)) is not None:
+                                    raise _Found(bad, p, (aid, t))
+                            x &= below[bl]
+                        key = t if canonical is None else canonical(t)
+                        if key in seen:
+                            continue
+                        if at_depth_limit:
+                            verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
+                            continue
+                        idx = len(states)
+                        states_append(t)
+                        parent_append(p)
+                        try:
+                            via_append(aid)
+                        except OverflowError:  # an action id beyond 32 bits: widen
+                            via = array("q", via)
+                            via_append = via.append
+                            via_append(aid)
+                        seen_add(key)
+                        new_by[aid % k_names] += 1
+                        if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
+                            if (bad := inv.first_violated(t)) is not None:
+                                raise _Found(bad, idx)
+                        if max_states is not None and len(states) >= max_states:
+                            raise _Stop(f"state limit {max_states} reached")
+                    succ = ()
+                ok_steps = known_ok(s) if step_on and succ else None
                 if not keep_index:  # the same loop as below, less the recording of edges (most runs)
                     for aid, t in succ:
                         try:

@@ -52,6 +52,12 @@ class Property:
     doc: str
     antecedent: Callable[..., bool] | None = None  # when the property is not vacuous
     antecedent_doc: str = ""
+    #: a transition property that is a conjunction over servers of one function of a server's variables
+    #: before and after (and whose antecedent, if any, is a disjunction of one such function): the pair
+    #: ``(f(cfg, a, b), g(cfg, a, b) or None)``, with ``fn(cfg, s, t) == all(f(cfg, s.servers[i],
+    #: t.servers[i]) for i)`` and ``antecedent(cfg, s, t) == any(g(...) for i)``; an engine that packs
+    #: servers into slots then checks steps on pairs of server components (see checkers/bfs.py)
+    per_server: tuple[Callable[..., bool], Callable[..., bool] | None] | None = None
 
     @property
     def short(self) -> str:
@@ -92,14 +98,16 @@ def _module_name(fn: Callable[..., Any]) -> str:
 
 
 def _register(fn: Callable[..., bool], kind: Kind, protocol: str | None, reads: Iterable[str] | None,
-              default: bool, antecedent: Callable[..., bool] | None) -> Callable[..., bool]:
+              default: bool, antecedent: Callable[..., bool] | None,
+              per_server: tuple[Callable[..., bool], Callable[..., bool] | None] | None = None,
+              ) -> Callable[..., bool]:
     module = _module_name(fn)
     doc = inspect.getdoc(fn) or ""
     if not doc:
         raise ValueError(f"{fn.__module__}.{fn.__name__}: a property needs a docstring stating it")
     prop = Property(name=f"{module}.{fn.__name__}", protocol=protocol or module, fn=fn, kind=kind,
                     reads=None if reads is None else frozenset(reads), default=default, doc=doc,
-                    antecedent=antecedent,
+                    antecedent=antecedent, per_server=per_server,
                     antecedent_doc=(inspect.getdoc(antecedent) or antecedent.__name__) if antecedent else "")
     REGISTRY[prop.name] = prop
     return fn
@@ -114,9 +122,12 @@ def invariant(protocol: str | None = None, *, reads: Iterable[str] | None = None
 
 def transition_property(protocol: str | None = None, *, reads: Iterable[str] | None = None,
                         default: bool = True, antecedent: Callable[..., bool] | None = None,
+                        per_server: tuple[Callable[..., bool], Callable[..., bool] | None] | None = None,
                         ) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
-    """Register ``f(cfg, s, t) -> bool`` as a property of every step ``s -> t``."""
-    return lambda fn: _register(fn, "transition", protocol, reads, default, antecedent)
+    """Register ``f(cfg, s, t) -> bool`` as a property of every step ``s -> t``.  ``per_server``: see
+    :attr:`Property.per_server` (the per-server function and the antecedent's, which the whole-state ones
+    should be written with, so that they cannot disagree)."""
+    return lambda fn: _register(fn, "transition", protocol, reads, default, antecedent, per_server)
 
 
 def load(module: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from refmodel.invariants import Fail, invariant, liveness, transition_property
 from refmodel.model.core import Sid
 from refmodel.model.raft.config import RaftConfig
-from refmodel.model.raft.state import LEADER, RaftState
+from refmodel.model.raft.state import LEADER, RaftState, ServerVars
 
 
 def some_leader(cfg: RaftConfig, s: RaftState) -> bool:
@@ -37,10 +37,14 @@ def two_servers_committed(cfg: RaftConfig, s: RaftState) -> bool:
     return sum(1 for sv in s.servers if sv.commitIndex > 0) >= 2
 
 
+def _keeps_term(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    return a.state == LEADER == b.state and a.currentTerm == b.currentTerm and bool(a.log)
+
+
 def leader_keeps_term(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     """a step keeps a non-empty-log Leader in its term"""
     for a, b in zip(s.servers, t.servers):  # a loop, not any(generator): steps are checked in the hot loop
-        if a.state == LEADER == b.state and a.currentTerm == b.currentTerm and a.log:
+        if _keeps_term(cfg, a, b):
             return True
     return False
 
@@ -128,34 +132,45 @@ def state_machine_safety(cfg: RaftConfig, s: RaftState) -> bool:
     return True
 
 
-@transition_property(reads={"servers"}, antecedent=leader_keeps_term)
+def _appends_only(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    return not (a.state == LEADER and b.state == LEADER and a.currentTerm == b.currentTerm
+                and b.log[:len(a.log)] != a.log)
+
+
+@transition_property(reads={"servers"}, antecedent=leader_keeps_term, per_server=(_appends_only, _keeps_term))
 def leader_append_only(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     """A Leader's log only grows while it stays Leader in the same term: its old log is a prefix of the new."""
     i = 0
     for a, b in zip(s.servers, t.servers):
-        if a.state == LEADER and b.state == LEADER and a.currentTerm == b.currentTerm:
-            if b.log[:len(a.log)] != a.log:
-                return Fail(f"Leader {Sid(i)}'s log changed other than by appending in term {a.currentTerm}", [Sid(i)])
+        if not _appends_only(cfg, a, b):
+            return Fail(f"Leader {Sid(i)}'s log changed other than by appending in term {a.currentTerm}", [Sid(i)])
         i += 1
     return True
+
+
+def _commits(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    return a.state == LEADER == b.state and a.currentTerm == b.currentTerm and b.commitIndex > a.commitIndex
 
 
 def leader_commits(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     """a Leader raises its commitIndex within a term"""
     for a, b in zip(s.servers, t.servers):
-        if a.state == LEADER == b.state and a.currentTerm == b.currentTerm and b.commitIndex > a.commitIndex:
+        if _commits(cfg, a, b):
             return True
     return False
 
 
-@transition_property(reads={"servers"}, antecedent=leader_commits)
+def _commits_current_term(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    return not _commits(cfg, a, b) or b.log[b.commitIndex - 1].term == b.currentTerm
+
+
+@transition_property(reads={"servers"}, antecedent=leader_commits, per_server=(_commits_current_term, _commits))
 def commit_current_term_only(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     """A Leader raises its commitIndex only to an entry of its current term (Raft paper section 5.4.2: entries
     of earlier terms are never committed by counting replicas, which Figure 8 shows to be unsafe)."""
     i = 0
     for a, b in zip(s.servers, t.servers):
-        if (a.state == LEADER == b.state and a.currentTerm == b.currentTerm and b.commitIndex > a.commitIndex
-                and b.log[b.commitIndex - 1].term != b.currentTerm):
+        if not _commits_current_term(cfg, a, b):
             return Fail(f"Leader {Sid(i)} (term {b.currentTerm}) committed index {b.commitIndex}, an entry of term "
                         f"{b.log[b.commitIndex - 1].term}", [Sid(i)])
         i += 1

@@ -84,6 +84,10 @@ class FastRaftEngine(Engine):
         self.sh_bag, self.sh_el, self.sh_al = self.W * n, self.W * (n + 1), self.W * (n + 2)
         self.srv_mask = (1 << (self.W * n)) - 1
         self._srv_shifts = tuple(self.W * i for i in range(n))
+        #: where the server components lie (shifts, slot width, mask) and their objects by id: a step checker
+        #: checks per-server transition properties on pairs of components with them (checkers/bfs.py)
+        self.server_slots = (self._srv_shifts, self.W, self.mask)
+        self.server_objs = self.srv.objs
         self.slot_masks = {
             "servers": self.srv_mask,
             "messages": self.mask << self.sh_bag,
@@ -116,7 +120,7 @@ class FastRaftEngine(Engine):
         self._canon_memo: dict[int, int] = {}  # large clusters: state -> its canonical form
         self._pair_msgs: dict[int, dict[tuple[int, int], tuple]] = {}  # bag -> (source, dest) -> its messages
         self._rel: dict[int, tuple] = {}  # server component -> what it holds about each server k
-        self._srv_canon: dict[int, tuple[int, tuple[tuple[int, dict[int, int]], ...]]] = {}
+        self._srv_canon: dict[int, tuple] = {}  # servers part -> see _build_srv_canon
         # the hot paths, as closures over the tables above
         self.successors = self._make_successors()  # type: ignore[method-assign]
         self.canonical = self._make_canonical()  # type: ignore[method-assign]
@@ -418,14 +422,12 @@ class FastRaftEngine(Engine):
         build, permute_rest = self._build_srv_canon, self._permute_rest
 
         def canonical(e: int) -> int:
-            sb = e & srv_mask
-            sc = srv_canon.get(sb)
+            sc = srv_canon.get(e & srv_mask)
             if sc is None:
-                sc = build(sb)
-            canon_sb, memos = sc
+                sc = build(e & srv_mask)
+            canon_sb, memo, p, memos = sc
             rest = e >> sh_bag  # bag, elections and allLogs, unshifted
-            if len(memos) == 1:
-                p, memo = memos[0]
+            if memo is not None:  # one permutation reaches the smallest servers part (the usual case)
                 pr = memo.get(rest)
                 if pr is None:
                     pr = permute_rest(memo, rest, p)
@@ -632,7 +634,7 @@ class FastRaftEngine(Engine):
                                   tuple(sorted(sv.nextIndex)), tuple(sorted(sv.matchIndex)))
         return sig
 
-    def _build_srv_canon(self, sb: int) -> tuple[int, tuple[tuple[Permutation, dict[int, int]], ...]]:
+    def _build_srv_canon(self, sb: int) -> tuple:
         """The smallest image of a servers part over all permutations (a small cluster: at most
         ``SMALL_CLUSTER``! of them, made on first use), and the permutations reaching it (with their memo of
         permuted bag/elections/allLogs parts)."""
@@ -652,6 +654,8 @@ class FastRaftEngine(Engine):
                 bits |= pc << (self.W * p[k])
             images.append(bits)
         best = min(images)
-        res = self._srv_canon[sb] = (best, tuple((p, rest_memo) for (p, _, rest_memo), x
-                                                 in zip(self._small_perms, images) if x == best))
+        memos = tuple((p, rest_memo) for (p, _, rest_memo), x in zip(self._small_perms, images) if x == best)
+        # (smallest servers part, and the one permutation reaching it with its memo, or None, None, and all)
+        res = self._srv_canon[sb] = ((best, memos[0][1], memos[0][0], memos) if len(memos) == 1
+                                     else (best, None, None, memos))
         return res
