@@ -150,6 +150,7 @@ class Partition:
         # figures for benchmarks/parallel.py: seconds expanding (successors, step checks, routing) and moving
         # (pickling and unpickling batches), states sent to other workers and to this one, states expanded
         self.t_expand = self.t_move = self.t_absorb = 0.0
+        self._pairs: tuple[int, list[int], list[int], set[int]] | None = None
         self.own_batch: tuple[list, list] = ([], [])
         self.routed = self.sent_local = self.expanded = 0
 
@@ -161,6 +162,23 @@ class Partition:
 
     def gid(self, idx: int) -> int:
         return idx * self.count + self.index
+
+    def _pair_tables(self) -> tuple[int, list[int], list[int], set[int]]:
+        """For per-server step checks: the servers' bits, per bit the shift of its server slot and the mask of
+        the bits below that slot, and the servers parts whose unchanged servers are known to keep every
+        property (built once)."""
+        if self._pairs is None:
+            shifts, w, mask = self.stepc.pairs  # type: ignore[misc]
+            bits = 0
+            for sh in shifts:
+                bits |= mask << sh
+            top = [0] * (max(shifts) + w + 1)
+            below = [0] * len(top)
+            for sh in shifts:
+                for bit in range(sh + 1, sh + w + 1):
+                    top[bit], below[bit] = sh, (1 << sh) - 1
+            self._pairs = (bits, top, below, set())
+        return self._pairs
 
     def _check_memory(self) -> None:
         if self.memory_share is not None and rss_bytes() > self.memory_share:
@@ -226,6 +244,11 @@ class Partition:
         out_keys: list[list] = [[] for _ in range(count)]
         seen, known, route_key = self.seen, self.known, self.route_key
         known_add = known.add
+        pairs = stepc.pairs if stepc.active else None
+        if pairs is not None:
+            pair_shifts, pair_w, pair_mask = pairs
+            pair_ok, pair_holds = stepc.pair_ok, stepc.pair_holds
+            srv_bits, top_shift, below, parts_ok = self._pair_tables()
         viol = None  # (rank key, order, kind, property, payload)
         states, rank, fault_ids, deadlock = self.states, self.rank, self.fault_ids, self.deadlock
         budget = MEMORY_EVERY
@@ -248,15 +271,51 @@ class Partition:
                         terminal["cut_by_bounds"] += 1
                     if fault_ids and all(aid % k in fault_ids for aid, _ in succ):
                         terminal["faults_only"] += 1
-                ok_steps = stepc.known_ok(s) if stepc.active else None
                 g = p * count + me
+                if pairs is not None:  # per-server step properties, as in the one-worker search (bfs.py)
+                    sp = s & srv_bits
+                    if sp in parts_ok:
+                        whole: Any = ()
+                    else:
+                        whole = stepc.servers_hold(s)
+                        if whole == ():
+                            parts_ok.add(sp)
+                    slow = whole != ()
+                else:
+                    ok_steps = stepc.known_ok(s) if stepc.active else None
                 j = -1
                 for aid, t in succ:
                     j += 1
                     fired[aid % k] += 1
                     if t is None:
                         continue
-                    if stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
+                    if pairs is not None:
+                        bad = None
+                        if slow:
+                            if whole is None:  # a server left alone breaks a property: check whole steps
+                                bad = stepc.first_violated(s, t, None)
+                                x = 0
+                            else:  # a pending antecedent holds on a server the step leaves alone
+                                x = (s ^ t) & srv_bits
+                                for sh in whole:
+                                    if not (x >> sh) & pair_mask:
+                                        stepc.kept((s >> sh) & pair_mask)
+                                if not stepc.pending:
+                                    whole, slow = (), False
+                        else:
+                            x = (s ^ t) & srv_bits
+                        while x and bad is None:  # the servers the step changes
+                            bl = x.bit_length()
+                            sh = top_shift[bl]
+                            a, b = (s >> sh) & pair_mask, (t >> sh) & pair_mask
+                            if (a << pair_w | b) not in pair_ok and not pair_holds(a, b):
+                                bad = stepc.first_violated(s, t, None)
+                            x &= below[bl]
+                        if bad is not None:
+                            if viol is None or base | j < viol[0]:
+                                viol = (base | j, 0, "transition", bad.name, (g, aid, t))
+                            continue
+                    elif stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
                         if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
                             if viol is None or base | j < viol[0]:
                                 viol = (base | j, 0, "transition", bad.name, (g, aid, t))

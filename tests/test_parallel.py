@@ -101,9 +101,11 @@ def test_partitioned_search_on_the_other_models(protocol, bounds, symmetry):
     assert many == one
 
 
-def test_partitioned_search_finds_the_same_counterexample_and_stops_with_the_same_figures():
-    one, many = both("raft", dict(servers=2, max_term=2, max_log=0), mutant="minority_quorum", symmetry=True,
-                     workers=2, backend="processes")
+@pytest.mark.parametrize("mutant, bounds", [
+    ("minority_quorum", dict(servers=2, max_term=2, max_log=0)),  # a state invariant breaks
+    ("commit_old_term_by_count", dict(servers=2, max_term=3, max_log=1))])  # a transition property breaks
+def test_partitioned_search_finds_the_same_counterexample_and_stops_with_the_same_figures(mutant, bounds):
+    one, many = both("raft", bounds, mutant=mutant, symmetry=True, workers=2, backend="processes")
     assert one["verdict"] == "violation"
     assert many == one  # the trace step for step, and the figures at the moment one worker stops
 
