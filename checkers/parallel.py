@@ -245,6 +245,8 @@ class Partition:
         seen, known, route_key = self.seen, self.known, self.route_key
         known_add = known.add
         pairs = stepc.pairs if stepc.active else None
+        plain = not stepc.active and canonical is None
+        fired_aid: list[int] = []  # the lean loop counts per action id (folded into fired at the end)
         if pairs is not None:
             pair_shifts, pair_w, pair_mask = pairs
             pair_ok, pair_holds = stepc.pair_ok, stepc.pair_holds
@@ -272,6 +274,24 @@ class Partition:
                     if fault_ids and all(aid % k in fault_ids for aid, _ in succ):
                         terminal["faults_only"] += 1
                 g = p * count + me
+                if plain:  # no step properties, no symmetry: the lean loop
+                    j = -1
+                    for aid, t in succ:
+                        j += 1
+                        try:
+                            fired_aid[aid] += 1
+                        except IndexError:
+                            fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
+                            fired_aid[aid] += 1
+                        if t is None or t in seen or t in known:
+                            continue
+                        known_add(t)
+                        out[route(route_key(t) if route_key else t) % count].append((t, g, aid, base | j))
+                    budget -= 1
+                    if budget == 0:
+                        budget = MEMORY_EVERY
+                        self._check_memory()
+                    continue
                 if pairs is not None:  # per-server step properties, as in the one-worker search (bfs.py)
                     sp = s & srv_bits
                     if sp in parts_ok:
@@ -334,6 +354,8 @@ class Partition:
                     self._check_memory()
         except _OverBudget:
             return {"over": True, "rss": rss_bytes()}
+        for aid, n in enumerate(fired_aid):
+            fired[aid % k] += n
         if len(known) > KNOWN_CAP:
             known.clear()  # a cache: forgetting only means sending some states again
         t_pack = time.perf_counter()
@@ -739,6 +761,20 @@ def check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prope
 
     ``factory()`` builds a portable engine and the properties to check, in each worker and once here (for
     counterexamples); ``properties`` are the same properties, for the result's record."""
+    import gc
+
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the search makes no reference cycles (inline workers run in this process)
+    try:
+        return _check_partitioned(factory, properties, opts, symmetry, limits, deadlock, progress, progress_every)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], properties: Sequence[Any],
+                       opts: ParallelOptions, symmetry: bool, limits: Limits, deadlock: bool,
+                       progress: Callable[[Progress], None] | None, progress_every: float) -> CheckResult:
     t0 = time.perf_counter()
     engine, _ = factory()
     system = engine.system
