@@ -578,6 +578,46 @@ class PortableExplicitEngine(ExplicitEngine):
         return key  # type: ignore[return-value]
 
 
+class PackedEngine(Engine):
+    """What the fast engines share: states packed into one int (components interned, each in a slot of
+    ``slot_masks``), labels interned in a :class:`LabelTable`, and an ``encode`` of readable states.  A
+    subclass gives ``successors``, ``canonical``, ``decode``, ``encode`` and, when portable, the component
+    payloads."""
+
+    _labels: LabelTable
+    #: per state field, the mask of its bits in a packed state
+    slot_masks: dict[str, int]
+    #: packed states are ints, whose hash() is the same in every process
+    route_hash = staticmethod(hash)  # type: ignore[assignment]
+
+    @abstractmethod
+    def encode(self, s: Any) -> int:
+        """The packed int of a readable state."""
+
+    def initial(self) -> list[Hashable]:
+        return [self.encode(s) for s in self.system.init_states() if self.system.constraint(s)]
+
+    def label(self, aid: int) -> Label:
+        return self._labels.label(aid)
+
+    def labels(self) -> list[Label]:
+        return self._labels.all_labels()
+
+    def restore_labels(self, labels: Sequence[Label]) -> None:
+        self._labels.restore(labels)
+
+    def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
+        mask = 0
+        for f in reads:
+            mask |= self.slot_masks[f]
+        return mask.__and__
+
+    def _need_portable(self) -> None:
+        if not self.portable:
+            raise RuntimeError(f"export_components needs a portable engine ({type(self.system).__name__}"
+                               ".portable_engine())")
+
+
 # ------------------------------------------------------------------------------------------ configuration
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import Engine, HashInterner, Interner, Label, LabelTable, hidden
+from refmodel.model.core import HashInterner, Interner, Label, LabelTable, PackedEngine, hidden
 from refmodel.model.etcdraft.actions import (
     ACTION_NAMES,
     MessageView,
@@ -56,13 +56,11 @@ _SKIP = object()  # a send MCSend does not allow: no successor
 _MISSING = object()
 
 
-class FastEtcdRaftEngine(Engine):
+class FastEtcdRaftEngine(PackedEngine):
     """The etcdraft transition relation over packed-int states (see the module docstring)."""
 
     #: bits per slot, and their mask (a portable engine's slots hold 64-bit content hashes)
     W, mask = W, MASK
-    #: states are ints, whose hash() is the same in every process
-    route_hash = staticmethod(hash)
 
     def __init__(self, system: EtcdRaft, portable: bool = False) -> None:
         self.system = system
@@ -140,12 +138,6 @@ class FastEtcdRaftEngine(Engine):
 
     # --------------------------------------------------------------------------------------------- engine
 
-    def initial(self) -> list[Hashable]:
-        return [self.encode(s) for s in self.system.init_states() if self.system.constraint(s)]
-
-    def label(self, aid: int) -> Label:
-        return self._labels.label(aid)
-
     def canonical(self, e: Hashable) -> Hashable:
         """With symmetry: the smallest encoding over e's orbit, built from per-permutation memos of permuted
         server components and bags (the permuted records are the readable layer's, ``permute_server`` and
@@ -176,25 +168,12 @@ class FastEtcdRaftEngine(Engine):
                 best = x
         return best
 
-    def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
-        mask = 0
-        for f in reads:
-            mask |= self.slot_masks[f]
-        return mask.__and__
-
     def stats(self) -> dict[str, int]:
         return {"interned_servers": len(self.srv), "interned_messages": len(self.msg),
                 "interned_bags": len(self.bag)}
 
-    def labels(self) -> list[Label]:
-        return self._labels.all_labels()
-
-    def restore_labels(self, labels: Any) -> None:
-        self._labels.restore(labels)
-
     def export_components(self) -> Any:
-        if not self.portable:
-            raise RuntimeError("export_components needs a portable engine (EtcdRaft.portable_engine())")
+        self._need_portable()
         return (self.srv.take_new(), self.bag.take_new())  # type: ignore[attr-defined]
 
     def import_components(self, payload: Any) -> None:

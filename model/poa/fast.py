@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import Engine, HashInterner, Interner, Label, LabelTable, hidden
+from refmodel.model.core import HashInterner, Interner, Label, LabelTable, PackedEngine, hidden
 from refmodel.model.poa.labels import (
     ACTION_NAMES,
     announce_label,
@@ -53,13 +53,11 @@ _NO = False  # memoised "this node does not adopt that announcement"
 CHAIN_PART_MEMO = 1 << 18  # at most this many chains parts of states are remembered (see _build_chain_part)
 
 
-class FastPoaEngine(Engine):
+class FastPoaEngine(PackedEngine):
     """The Clique transition relation over packed-int states (see the module docstring)."""
 
     #: bits per chain slot (a portable engine's slots hold 64-bit content hashes)
     CW = CW
-    #: states are ints, whose hash() is the same in every process
-    route_hash = staticmethod(hash)
 
     def __init__(self, system: Poa, portable: bool = False) -> None:
         self.system = system
@@ -200,8 +198,7 @@ class FastPoaEngine(Engine):
     # ------------------------------------------------------------------------------------------- engine
 
     def export_components(self) -> Any:
-        if not self.portable:
-            raise RuntimeError("export_components needs a portable engine (Poa.portable_engine())")
+        self._need_portable()
         # networks travel as the ids of their chains (every chain of a network is in the chains table)
         nets = [(k, tuple(self._cid(m) for m in net)) for k, net in self.nets.take_new()]  # type: ignore[attr-defined]
         return (self.chains.take_new(), self.onlines.take_new(), nets)  # type: ignore[attr-defined]
@@ -220,24 +217,6 @@ class FastPoaEngine(Engine):
             net = frozenset(objs[c] for c in ids)
             self.nets.add(k, net)  # type: ignore[attr-defined]
             self._nid(net)
-
-    def labels(self) -> list[Label]:
-        return self._labels.all_labels()
-
-    def restore_labels(self, labels: Any) -> None:
-        self._labels.restore(labels)
-
-    def initial(self) -> list[Hashable]:
-        return [self.encode(s) for s in self.system.init_states() if self.system.constraint(s)]
-
-    def label(self, aid: int) -> Label:
-        return self._labels.label(aid)
-
-    def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
-        mask = 0
-        for f in reads:
-            mask |= self.slot_masks[f]
-        return mask.__and__
 
     def stats(self) -> dict[str, int]:
         return {"interned_chains": len(self.chains), "interned_online": len(self.onlines),
@@ -276,8 +255,8 @@ class FastPoaEngine(Engine):
     def _make_successors(self) -> Callable[[int], list[tuple[int, int | None]]]:
         """The successor function as a closure over the memo tables (the readable order: per node Seal,
         Announce, GoOffline/GoOnline; per announcement Receive by each node, Drop; IntruderSeal)."""
-        n, shifts, sh_on, sh_net = self.n, self.shifts, self.sh_on, self.sh_net
-        cmask, omask, cw = (1 << self.CW) - 1, (1 << self.ow) - 1, self.CW
+        n, sh_on, sh_net = self.n, self.sh_on, self.sh_net
+        omask, cw = (1 << self.ow) - 1, self.CW
         seal, recv = self._seal, self._recv
         on_info, net_info = self._on_info, self._net_info
         build_seal, build_recv, build_net = self._build_seal, self._build_recv, self._build_net

@@ -25,7 +25,17 @@ import itertools
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import Engine, HashInterner, Interner, Label, LabelTable, Permutation, Sid, all_permutations, hidden
+from refmodel.model.core import (
+    HashInterner,
+    Interner,
+    Label,
+    LabelTable,
+    PackedEngine,
+    Permutation,
+    Sid,
+    all_permutations,
+    hidden,
+)
 from refmodel.model.raft.actions import ACTION_NAMES, MessageView, receive_label
 from refmodel.model.raft.state import (
     Bag,
@@ -59,13 +69,11 @@ def bag_op_code(consume: int, reply: int) -> int:
     return (consume + 1) << 32 | (reply + 1)
 
 
-class FastRaftEngine(Engine):
+class FastRaftEngine(PackedEngine):
     """The Raft transition relation over packed-int states (see the module docstring)."""
 
     #: bits per slot, and their mask (a portable engine's slots hold 64-bit content hashes)
     W, mask = W, MASK
-    #: states are ints, whose hash() is the same in every process
-    route_hash = staticmethod(hash)
 
     def __init__(self, system: Raft, portable: bool = False) -> None:
         self.system = system
@@ -164,32 +172,13 @@ class FastRaftEngine(Engine):
 
     # ------------------------------------------------------------------------------------------- engine
 
-    def initial(self) -> list[Hashable]:
-        return [self.encode(s) for s in self.system.init_states() if self.system.constraint(s)]
-
-    def label(self, aid: int) -> Label:
-        return self._labels.label(aid)
-
-    def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
-        mask = 0
-        for f in reads:
-            mask |= self.slot_masks[f]
-        return mask.__and__
-
     def stats(self) -> dict[str, int]:
         return {"interned_servers": len(self.srv), "interned_messages": len(self.msg),
                 "interned_bags": len(self.bag), "interned_elections": len(self.el),
                 "interned_all_logs": len(self.al)}
 
-    def labels(self) -> list[Label]:
-        return self._labels.all_labels()
-
-    def restore_labels(self, labels: Any) -> None:
-        self._labels.restore(labels)
-
     def export_components(self) -> Any:
-        if not self.portable:
-            raise RuntimeError("export_components needs a portable engine (Raft.portable_engine())")
+        self._need_portable()
         return (self.srv.take_new(), self.bag.take_new(), self.el.take_new(), self.al.take_new())  # type: ignore[attr-defined]
 
     def import_components(self, payload: Any) -> None:
