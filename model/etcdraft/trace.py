@@ -270,7 +270,6 @@ def _annotate(events: list[TraceEvent], path: str, boot_names: frozenset = BOOTS
     out = []
     for ev in events:
         d: EtcdEvent = ev.data
-        nid = d.obs.nid
         where = f"{path}:{ev.line}"
         if d.msg is not None:
             for f, v in (("msg.from", d.msg.src), ("msg.to", d.msg.dst)):
