@@ -274,6 +274,20 @@ class _StepChecker(_Checker):
                         break
         return hot
 
+    def pair_tables(self) -> tuple[int, list[int], list[int]]:
+        """For the successor loops: the bits of the servers' slots, and per bit position (``bit_length()`` of
+        a difference) the shift of the server slot holding it and the mask of the bits below that slot."""
+        shifts, w, mask = self.pairs  # type: ignore[misc]
+        bits = 0
+        for sh in shifts:
+            bits |= mask << sh
+        top = [0] * (max(shifts) + w + 1)
+        below = [0] * len(top)
+        for sh in shifts:
+            for bit in range(sh + 1, sh + w + 1):
+                top[bit], below[bit] = sh, (1 << sh) - 1
+        return bits, top, below
+
     def kept(self, c: int) -> None:
         """A step left a server at component ``c``: the pending antecedents are evaluated on (c, c)."""
         x, cfg = self.server_objs[c], self.cfg
@@ -395,17 +409,9 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     inv_on, inv_project, inv_memo = bool(inv.props), inv.project, inv.memo
     pairs_on = step_on and stepc.pairs is not None
     if pairs_on:
-        pair_shifts, pair_w, pair_mask = stepc.pairs  # type: ignore[misc]
-        srv_bits = 0
-        for sh in pair_shifts:
-            srv_bits |= pair_mask << sh
+        _, pair_w, pair_mask = stepc.pairs  # type: ignore[misc]
         pair_ok, pair_holds, servers_hold = stepc.pair_ok, stepc.pair_holds, stepc.servers_hold
-        # a changed bit's position -> the shift of the server slot that holds it
-        top_shift = [0] * (max(pair_shifts) + pair_w + 1)
-        below = [0] * len(top_shift)  # ... and the mask of the bits below that slot
-        for sh in pair_shifts:
-            for bit in range(sh + 1, sh + pair_w + 1):
-                top_shift[bit], below[bit] = sh, (1 << sh) - 1
+        srv_bits, top_shift, below = stepc.pair_tables()
         parts_ok: set[int] = set()
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:

@@ -164,20 +164,10 @@ class Partition:
         return idx * self.count + self.index
 
     def _pair_tables(self) -> tuple[int, list[int], list[int], set[int]]:
-        """For per-server step checks: the servers' bits, per bit the shift of its server slot and the mask of
-        the bits below that slot, and the servers parts whose unchanged servers are known to keep every
-        property (built once)."""
+        """For per-server step checks: the step checker's tables (:meth:`_StepChecker.pair_tables`) and the
+        servers parts whose unchanged servers are known to keep every property (built once)."""
         if self._pairs is None:
-            shifts, w, mask = self.stepc.pairs  # type: ignore[misc]
-            bits = 0
-            for sh in shifts:
-                bits |= mask << sh
-            top = [0] * (max(shifts) + w + 1)
-            below = [0] * len(top)
-            for sh in shifts:
-                for bit in range(sh + 1, sh + w + 1):
-                    top[bit], below[bit] = sh, (1 << sh) - 1
-            self._pairs = (bits, top, below, set())
+            self._pairs = (*self.stepc.pair_tables(), set())
         return self._pairs
 
     def _check_memory(self) -> None:
@@ -248,7 +238,7 @@ class Partition:
         plain = not stepc.active and canonical is None
         fired_aid: list[int] = []  # the lean loop counts per action id (folded into fired at the end)
         if pairs is not None:
-            pair_shifts, pair_w, pair_mask = pairs
+            _, pair_w, pair_mask = pairs
             pair_ok, pair_holds = stepc.pair_ok, stepc.pair_holds
             srv_bits, top_shift, below, parts_ok = self._pair_tables()
         viol = None  # (rank key, order, kind, property, payload)
