@@ -187,9 +187,12 @@ def test_a_run_killed_with_sigkill_at_a_random_moment_resumes_to_the_same_figure
     while not (ck / "manifest.json").exists():  # the run is under way once it has a first checkpoint
         assert proc.poll() is None and time.monotonic() < deadline, "the run ended before its first checkpoint"
         time.sleep(0.02)
-    time.sleep(random.Random().uniform(0.0, 1.0))  # a random moment: maybe in a level, maybe while writing
+    time.sleep(random.Random().uniform(0.0, 0.4))  # a random moment within the run: in a level, or while writing
     killed = proc.poll() is None
-    os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its workers, without warning
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its workers, without warning
+    except ProcessLookupError:  # the run ended by itself in the meantime: its last checkpoint is final
+        killed = False
     proc.wait()
     manifest = json.loads((ck / "manifest.json").read_text())
     resumed = _run(["check", "raft", *N2_L2_FLAGS, "--workers", "2", "--backend", backend, "--resume", str(ck),
@@ -197,6 +200,7 @@ def test_a_run_killed_with_sigkill_at_a_random_moment_resumes_to_the_same_figure
     assert resumed.returncode == 0, resumed.stderr
     assert _strip(json.loads(resumed.stdout)) == _uninterrupted()
     assert killed or manifest["stats"]["frontier"] == 0
+    print(f"killed mid-run: {killed}, after {len(manifest['stats']['levels'])} checkpointed levels")
 
 
 def test_resuming_another_run_is_refused_in_one_line(tmp_path):
