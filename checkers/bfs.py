@@ -182,11 +182,35 @@ class _Checker:
 
 
 class _StateChecker(_Checker):
-    """Evaluates state invariants, memoised on the projection of the state."""
+    """Evaluates state invariants, memoised on the projection of the state.
+
+    Invariants declared over servers (:class:`~refmodel.invariants.OverServers`), on an engine that packs
+    server components into slots (``server_slots``), are evaluated on a miss term by term: per server
+    component (with the other fields they read) and per pair of components, each once per run; only the other
+    invariants are evaluated on the decoded state (memoised on their own reads), and the whole functions only
+    when a term fails, to report the violation as they state it."""
 
     def __init__(self, engine: Engine, props: Sequence[Property]) -> None:
         super().__init__(engine, props)
         self.memo: set[Hashable] = set()
+        slots = getattr(engine, "server_slots", None)
+        terms = [p for p in self.props if p.over_servers is not None]
+        self.terms: list[Property] = terms if slots is not None and self.project is not None else []
+        if self.terms:
+            self.slots = slots
+            self.server_objs = engine.server_objs  # type: ignore[attr-defined]
+            fields = engine.system.state_fields or ()
+            reads = _union_reads(terms)
+            rest = (frozenset(fields) if reads is None else reads) - {"servers"}
+            self.rest_project = engine.projector(rest) if rest else None
+            self.rest_hide = frozenset(fields) - rest
+            self.units_ok: set[Hashable] = set()  # (component, rest) on which every term of one server holds
+            self.pairs_ok: set[int] = set()  # components a << width | b (a's server first) on which those of two do
+            self.others = [p for p in self.props if p.over_servers is None]
+            oreads = _union_reads(self.others)
+            self.others_project = engine.projector(oreads) if oreads is not None and self.others else None
+            self.others_hide = frozenset(fields) - oreads if oreads is not None and fields else frozenset()
+            self.others_memo: set[Hashable] = set()
 
     def first_violated(self, e: Hashable) -> Property | None:
         if not self.props:
@@ -195,6 +219,11 @@ class _StateChecker(_Checker):
             key = self.project(e)
             if key in self.memo:
                 return None
+            if self.terms and self._terms_hold(e):  # (when a term fails, the whole functions say how)
+                bad = self._others_violated(e) if self.others else None
+                if bad is None:
+                    self._remember(key)
+                return bad
         state = self.engine.decode(e, self.hide)
         cfg = self.cfg
         for p in self.props:
@@ -204,10 +233,76 @@ class _StateChecker(_Checker):
             if q.antecedent(cfg, state):
                 self.pending = [p for p in self.pending if not p.antecedent(cfg, state)]
                 break
+        if self.terms:  # a term failed, yet no whole function does
+            raise RuntimeError("the over_servers terms of " + ", ".join(p.name for p in self.terms) +
+                               " disagree with their functions on a state")
         if self.project is not None:
-            if len(self.memo) >= STATE_MEMO_CAP:  # bound the memory: forget, keep checking correctly
-                self.memo.clear()
-            self.memo.add(key)
+            self._remember(key)
+        return None
+
+    def _remember(self, key: Hashable) -> None:
+        if len(self.memo) >= STATE_MEMO_CAP:  # bound the memory: forget, keep checking correctly
+            self.memo.clear()
+        self.memo.add(key)
+
+    def _terms_hold(self, e: int) -> bool:
+        """Every over-servers term holds on state ``e`` (each server component with the rest, each pair)."""
+        shifts, w, mask = self.slots
+        comps = [(e >> sh) & mask for sh in shifts]
+        rest = self.rest_project(e) if self.rest_project is not None else None
+        units, pairs = self.units_ok, self.pairs_ok
+        for c in comps:
+            if (c, rest) not in units and not self._unit_holds(c, rest, e):
+                return False
+        n = len(comps)
+        for i in range(n):
+            a = comps[i]
+            for j in range(i + 1, n):
+                if (a << w | comps[j]) not in pairs and not self._pair_holds(a, comps[j]):
+                    return False
+        return True
+
+    def _unit_holds(self, c: int, rest: Hashable, e: int) -> bool:
+        cfg, sv = self.cfg, self.server_objs[c]
+        st = self.engine.decode(e, self.rest_hide)  # the servers hidden: terms of one server see the rest only
+        for p in self.terms:
+            one = p.over_servers.one  # type: ignore[union-attr]
+            if one is not None and not one(cfg, sv, st):
+                return False
+        self._settle_antecedents(lambda t: t.one_holds is not None and t.one_holds(cfg, sv, st))
+        self.units_ok.add((c, rest))
+        return True
+
+    def _pair_holds(self, a: int, b: int) -> bool:
+        cfg, x, y = self.cfg, self.server_objs[a], self.server_objs[b]
+        for p in self.terms:
+            two = p.over_servers.two  # type: ignore[union-attr]
+            if two is not None and not two(cfg, x, y):
+                return False
+        self._settle_antecedents(lambda t: t.two_holds is not None and t.two_holds(cfg, x, y))
+        self.pairs_ok.add(a << self.slots[1] | b)
+        return True
+
+    def _settle_antecedents(self, holds: Callable[[Any], bool]) -> None:
+        """A term of a state met holds: so does its property's antecedent, on that state."""
+        if self.pending:
+            self.pending = [p for p in self.pending if p.over_servers is None or not holds(p.over_servers)]
+
+    def _others_violated(self, e: Hashable) -> Property | None:
+        """The first invariant not declared over servers that fails on ``e`` (memoised on what they read)."""
+        key = self.others_project(e) if self.others_project is not None else None
+        if key is not None and key in self.others_memo:
+            return None
+        state, cfg = self.engine.decode(e, self.others_hide), self.cfg
+        for p in self.others:
+            if not p.fn(cfg, state):
+                return p
+        if any(p.over_servers is None for p in self.pending):
+            self.pending = [p for p in self.pending if p.over_servers is not None or not p.antecedent(cfg, state)]
+        if key is not None:
+            if len(self.others_memo) >= STATE_MEMO_CAP:
+                self.others_memo.clear()
+            self.others_memo.add(key)
         return None
 
 
@@ -231,6 +326,7 @@ class _StepChecker(_Checker):
         #: pair of whole servers parts (nearly all distinct)
         self.pairs: tuple[tuple[int, ...], int, int] | None = None
         self.pair_ok: set[int] = set()  # pairs a << width | b on which every property holds
+        self.doubtful: set[int] = set()  # pairs reported by a watching engine, not known to hold (see watch)
         slots = getattr(engine, "server_slots", None)
         if (self.props and slots is not None and self.project is not None
                 and all(p.per_server is not None and (p.antecedent is None) == (p.per_server[1] is None)
@@ -273,6 +369,52 @@ class _StepChecker(_Checker):
                         hot += (sh,)
                         break
         return hot
+
+    def watch(self) -> bool:
+        """Have the engine report the server changes its memoised successors make, as they are made
+        (``engine.watch_server_steps``), so that steps need no per-successor check while every reported pair
+        is known to keep the properties and to leave the pending antecedents false (see :meth:`reported`);
+        False if the engine cannot (then every step is checked on its pairs)."""
+        watch = getattr(self.engine, "watch_server_steps", None)
+        return self.pairs is not None and watch is not None and bool(watch(self.reported))
+
+    def reported(self, a: int, b: int) -> None:
+        """The engine made a successor entry taking a server from component ``a`` to ``b``: a pair on which a
+        property fails or a pending antecedent holds is *doubtful* (steps are then checked one by one until
+        the pairs are settled by steps that happen: a reported entry may never yield a step), else known to
+        hold.  Antecedents are evaluated here only to decide that, never marked: only steps mark them."""
+        key = a << self.pairs[1] | b  # type: ignore[index]
+        if key in self.pair_ok:
+            return
+        if self._doubtful_pair(a, b):
+            self.doubtful.add(key)
+        else:
+            self.pair_ok.add(key)
+
+    def _doubtful_pair(self, a: int, b: int) -> bool:
+        objs, cfg = self.server_objs, self.cfg
+        x, y = objs[a], objs[b]
+        for p in self.props:
+            if not p.per_server[0](cfg, x, y):  # type: ignore[index]
+                return True
+        for q in self.pending:
+            if q.per_server[1](cfg, x, y):  # type: ignore[index,misc]
+                return True
+        return False
+
+    def settle(self) -> None:
+        """Drop from the doubtful pairs those now known to hold (checked on a step, or their antecedents
+        settled by other steps)."""
+        w, mask = self.pairs[1], self.pairs[2]  # type: ignore[index]
+        ok, left = self.pair_ok, set()
+        for key in self.doubtful:
+            if key in ok:
+                continue
+            if self._doubtful_pair(key >> w, key & mask):
+                left.add(key)
+            else:
+                ok.add(key)
+        self.doubtful = left
 
     def pair_tables(self) -> tuple[int, list[int], list[int]]:
         """For the successor loops: the bits of the servers' slots, and per bit position (``bit_length()`` of
@@ -413,6 +555,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         pair_ok, pair_holds, servers_hold = stepc.pair_ok, stepc.pair_holds, stepc.servers_hold
         srv_bits, top_shift, below = stepc.pair_tables()
         parts_ok: set[int] = set()
+        watched = not keep_index and stepc.watch()  # the engine reports server changes as it makes them
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
         idx = len(states)
@@ -460,6 +603,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 break
                         else:
                             terminal["faults_only"] += 1
+                steps_here = step_on
                 if not keep_index and pairs_on:  # per-server step properties: see _StepChecker.pairs
                     # whether every server left alone by a step keeps the properties (None: not so; else the
                     # servers on which a pending antecedent then holds), by servers part (those with no such
@@ -472,6 +616,11 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         if whole == ():
                             parts_ok.add(sp)
                     slow = whole != ()
+                    if watched and not slow and not stepc.doubtful:
+                        steps_here = False  # every pair the successors can have is known to hold
+                    else:
+                        steps_here = True
+                if steps_here and not keep_index and pairs_on:
                     for aid, t in succ:
                         try:
                             fired_aid[aid] += 1
@@ -529,7 +678,9 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         if max_states is not None and len(states) >= max_states:
                             raise _Stop(f"state limit {max_states} reached")
                     succ = ()
-                ok_steps = known_ok(s) if step_on and succ else None
+                    if watched and stepc.doubtful:
+                        stepc.settle()
+                ok_steps = known_ok(s) if steps_here and succ else None
                 if not keep_index:  # the same loop as below, less the recording of edges (most runs)
                     for aid, t in succ:
                         try:
@@ -542,7 +693,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 fired[aid % k_names] += 1
                         if t is None:
                             continue
-                        if step_on:
+                        if steps_here:
                             if ok_steps is None:
                                 if (bad := stepc.first_violated(s, t, None)) is not None:
                                     raise _Found(bad, p, (aid, t))

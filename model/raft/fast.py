@@ -129,6 +129,7 @@ class FastRaftEngine(PackedEngine):
         self._pair_msgs: dict[int, dict[tuple[int, int], tuple]] = {}  # bag -> (source, dest) -> its messages
         self._rel: dict[int, tuple] = {}  # server component -> what it holds about each server k
         self._srv_canon: dict[int, tuple] = {}  # servers part -> see _build_srv_canon
+        self._on_server_step: Callable[[int, int], None] | None = None  # see watch_server_steps
         # the hot paths, as closures over the tables above
         self.successors = self._make_successors()  # type: ignore[method-assign]
         self.canonical = self._make_canonical()  # type: ignore[method-assign]
@@ -189,6 +190,16 @@ class FastRaftEngine(PackedEngine):
         for interner, items in ((self.bag, bag), (self.el, el), (self.al, al)):
             for k, v in items:
                 interner.add(k, v)  # type: ignore[attr-defined]
+
+    def watch_server_steps(self, fn: Callable[[int, int], None]) -> bool:
+        """Call ``fn(c, nc)`` for every change of a server's component from ``c`` to ``nc`` (``nc != c``) that
+        a memoised successor entry makes, when the entry is made: before :meth:`successors` returns the first
+        successor using it.  Every successor differs from its state, among the servers, by one such change at
+        most (each Raft action changes one server).  False (and nothing watched) if entries were made before."""
+        if any(self._local) or any(self._recv_by_mid):
+            return False
+        self._on_server_step = fn
+        return True
 
     def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
         return self._make_successors()(e)  # instances use the closure installed by __init__
@@ -285,6 +296,8 @@ class FastRaftEngine(PackedEngine):
         nc = self._srv_id(sv)
         if not self.srv_ok[nc]:
             return (_VIOLATES, aid, 0, 0)
+        if nc != c and self._on_server_step is not None:
+            self._on_server_step(c, nc)
         return (_MOVE, aid, (nc - c) << (self.W * i), 0)
 
     def _build_local(self, i: int, c: int) -> list[tuple]:
@@ -328,6 +341,8 @@ class FastRaftEngine(PackedEngine):
                 aid = self._recv_aid[(mid, name, h.case)] = self._labels.aid(receive_label(name, m, h.case))
             nc = self._srv_id(h.sv)
             d = (nc - c) << (self.W * i) if self.srv_ok[nc] else None
+            if d is not None and nc != c and self._on_server_step is not None:
+                self._on_server_step(c, nc)
             reply = -1 if h.reply is None else self._msg_id(h.reply)
             out.append((aid, d, bag_op_code(mid if h.consume else -1, reply)))
         self._recv_by_mid[mid][c] = out
