@@ -40,6 +40,29 @@ Kind = Literal["state", "transition"]
 
 
 @dataclass(frozen=True)
+class OverServers:
+    """The terms of a state invariant that is a conjunction over its servers, one by one and two by two::
+
+        fn(cfg, s) == all(one(cfg, s.servers[i], s) for i) and all(two(cfg, s.servers[i], s.servers[j]) for i < j)
+
+    and, if it has an antecedent, ``antecedent(cfg, s) == any(one_holds(cfg, s.servers[i], s) for i) or
+    any(two_holds(cfg, s.servers[i], s.servers[j]) for i < j)`` (a missing term is true for ``one``/``two``,
+    false for the antecedent's).  ``one`` and ``one_holds`` may read the fields other than ``servers`` that the
+    property declares it reads, never ``s.servers``; ``two`` and ``two_holds`` read the two servers only.
+
+    On an engine that packs server components into slots, the checker then evaluates the terms once per
+    server component (with those other fields) and once per pair of components, instead of the whole
+    function once per distinct servers part (nearly all distinct on larger runs); the whole function is still
+    what reports a violation.  Write the function with the terms, so that the two cannot disagree (a
+    disagreement found on a run is an error)."""
+
+    one: Callable[..., bool] | None = None
+    two: Callable[..., bool] | None = None
+    one_holds: Callable[..., bool] | None = None
+    two_holds: Callable[..., bool] | None = None
+
+
+@dataclass(frozen=True)
 class Property:
     """A registered invariant or transition property."""
 
@@ -58,6 +81,8 @@ class Property:
     #: t.servers[i]) for i)`` and ``antecedent(cfg, s, t) == any(g(...) for i)``; an engine that packs
     #: servers into slots then checks steps on pairs of server components (see checkers/bfs.py)
     per_server: tuple[Callable[..., bool], Callable[..., bool] | None] | None = None
+    #: a state invariant that is a conjunction of terms over its servers (see :class:`OverServers`)
+    over_servers: OverServers | None = None
 
     @property
     def short(self) -> str:
@@ -100,24 +125,28 @@ def _module_name(fn: Callable[..., Any]) -> str:
 def _register(fn: Callable[..., bool], kind: Kind, protocol: str | None, reads: Iterable[str] | None,
               default: bool, antecedent: Callable[..., bool] | None,
               per_server: tuple[Callable[..., bool], Callable[..., bool] | None] | None = None,
-              ) -> Callable[..., bool]:
+              over_servers: OverServers | None = None) -> Callable[..., bool]:
     module = _module_name(fn)
     doc = inspect.getdoc(fn) or ""
     if not doc:
         raise ValueError(f"{fn.__module__}.{fn.__name__}: a property needs a docstring stating it")
     prop = Property(name=f"{module}.{fn.__name__}", protocol=protocol or module, fn=fn, kind=kind,
                     reads=None if reads is None else frozenset(reads), default=default, doc=doc,
-                    antecedent=antecedent, per_server=per_server,
+                    antecedent=antecedent, per_server=per_server, over_servers=over_servers,
                     antecedent_doc=(inspect.getdoc(antecedent) or antecedent.__name__) if antecedent else "")
     REGISTRY[prop.name] = prop
     return fn
 
 
 def invariant(protocol: str | None = None, *, reads: Iterable[str] | None = None, default: bool = True,
-              antecedent: Callable[..., bool] | None = None) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+              antecedent: Callable[..., bool] | None = None, over_servers: OverServers | None = None,
+              ) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     """Register ``f(cfg, s) -> bool`` as a state invariant.  ``default=False`` keeps it out of the set checked
-    when none is named (used for properties that are known to fail, kept to document a quirk)."""
-    return lambda fn: _register(fn, "state", protocol, reads, default, antecedent)
+    when none is named (used for properties that are known to fail, kept to document a quirk).
+    ``over_servers``: its terms server by server and pair by pair (see :class:`OverServers`)."""
+    if over_servers is not None and antecedent is not None and not (over_servers.one_holds or over_servers.two_holds):
+        raise ValueError("over_servers: a property with an antecedent needs one_holds or two_holds")
+    return lambda fn: _register(fn, "state", protocol, reads, default, antecedent, over_servers=over_servers)
 
 
 def transition_property(protocol: str | None = None, *, reads: Iterable[str] | None = None,

@@ -6,7 +6,9 @@ itself records: server i has committed the entries ``log[i][1..commitIndex[i]]``
 
 from __future__ import annotations
 
-from refmodel.invariants import Fail, invariant, liveness, transition_property
+from typing import Any
+
+from refmodel.invariants import Fail, OverServers, invariant, liveness, transition_property
 from refmodel.model.core import Sid
 from refmodel.model.raft.config import RaftConfig
 from refmodel.model.raft.state import LEADER, RaftState, ServerVars
@@ -49,15 +51,24 @@ def leader_keeps_term(cfg: RaftConfig, s: RaftState, t: RaftState) -> bool:
     return False
 
 
-@invariant(reads={"servers"}, antecedent=some_leader)
+def _is_leader(cfg: RaftConfig, sv: ServerVars, s: RaftState) -> bool:
+    return sv.state == LEADER
+
+
+def _not_two_leaders(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    return not (a.state == LEADER == b.state and a.currentTerm == b.currentTerm)
+
+
+@invariant(reads={"servers"}, antecedent=some_leader,
+           over_servers=OverServers(two=_not_two_leaders, one_holds=_is_leader))
 def election_safety(cfg: RaftConfig, s: RaftState) -> bool:
     """No two servers are Leader in the same term in one state."""
-    leader_in: dict[int, int] = {}
-    for i, sv in enumerate(s.servers):
-        if sv.state == LEADER:
-            other = leader_in.setdefault(sv.currentTerm, i)
-            if other != i:
-                return Fail(f"{Sid(other)} and {Sid(i)} are both Leader in term {sv.currentTerm}", [Sid(other), Sid(i)])
+    servers = s.servers
+    for j in range(len(servers)):  # the first server that meets an earlier Leader of its term, and that Leader
+        for i in range(j):
+            if not _not_two_leaders(cfg, servers[i], servers[j]):
+                return Fail(f"{Sid(i)} and {Sid(j)} are both Leader in term {servers[j].currentTerm}",
+                            [Sid(i), Sid(j)])
     return True
 
 
@@ -73,24 +84,66 @@ def election_safety_history(cfg: RaftConfig, s: RaftState) -> bool:
     return True
 
 
-@invariant(reads={"servers"}, antecedent=two_logs_overlap)
+def _logs_match(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> int:
+    """0 if logs a and b match, else the index (from 1) of the highest entry of equal terms below which they
+    differ."""
+    la, lb = a.log, b.log
+    # the highest common index with equal terms decides: the prefixes up to it must be equal
+    for k in range(min(len(la), len(lb)), 0, -1):
+        if la[k - 1].term == lb[k - 1].term:
+            return 0 if la[:k] == lb[:k] else k
+    return 0
+
+
+def _both_logs(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    return bool(a.log) and bool(b.log)
+
+
+@invariant(reads={"servers"}, antecedent=two_logs_overlap,
+           over_servers=OverServers(two=lambda cfg, a, b: not _logs_match(cfg, a, b), two_holds=_both_logs))
 def log_matching(cfg: RaftConfig, s: RaftState) -> bool:
     """If two logs have an entry with the same term at the same index, they are identical up to that index."""
-    logs = [sv.log for sv in s.servers]
-    for a in range(len(logs)):
-        for b in range(a + 1, len(logs)):
-            la, lb = logs[a], logs[b]
-            # the highest common index with equal terms decides: the prefixes up to it must be equal
-            for k in range(min(len(la), len(lb)), 0, -1):
-                if la[k - 1].term == lb[k - 1].term:
-                    if la[:k] != lb[:k]:
-                        return Fail(f"the logs of {Sid(a)} and {Sid(b)} both have term {la[k - 1].term} at index {k} "
-                                    "but differ before it", [Sid(a), Sid(b)])
-                    break
+    servers = s.servers
+    for a in range(len(servers)):
+        for b in range(a + 1, len(servers)):
+            if k := _logs_match(cfg, servers[a], servers[b]):
+                return Fail(f"the logs of {Sid(a)} and {Sid(b)} both have term {servers[a].log[k - 1].term} at index "
+                            f"{k} but differ before it", [Sid(a), Sid(b)])
     return True
 
 
-@invariant(reads={"servers", "elections"}, antecedent=committed_and_later_leader)
+def _n_committed(sv: ServerVars) -> int:
+    """How many entries server sv has committed (its commitIndex, within its log)."""
+    return min(sv.commitIndex, len(sv.log))
+
+
+def _elections_hold_committed(cfg: RaftConfig, sv: ServerVars, s: RaftState) -> Any:
+    """None if every leader elected in a term later than sv's currentTerm had sv's committed entries when
+    elected, else the first election record (in order of term, leader) that lacked them."""
+    if k := _n_committed(sv):
+        for e in sorted(s.elections, key=lambda e: (e.eterm, e.eleader)):
+            if e.eterm > sv.currentTerm and e.elog[:k] != sv.log[:k]:
+                return e
+    return None
+
+
+def _leader_holds_committed(sv: ServerVars, ld: ServerVars) -> bool:
+    """Leader ld, if of a term later than sv's currentTerm, holds sv's committed entries."""
+    if ld.state != LEADER or ld.currentTerm <= sv.currentTerm:
+        return True
+    k = _n_committed(sv)
+    return ld.log[:k] == sv.log[:k]
+
+
+def _committed_and_later_election(cfg: RaftConfig, sv: ServerVars, s: RaftState) -> bool:
+    return sv.commitIndex > 0 and any(e.eterm > sv.currentTerm for e in s.elections)
+
+
+@invariant(reads={"servers", "elections"}, antecedent=committed_and_later_leader,
+           over_servers=OverServers(
+               one=lambda cfg, sv, s: _elections_hold_committed(cfg, sv, s) is None,
+               two=lambda cfg, a, b: _leader_holds_committed(a, b) and _leader_holds_committed(b, a),
+               one_holds=_committed_and_later_election))
 def leader_completeness(cfg: RaftConfig, s: RaftState) -> bool:
     """Every entry a server has committed (index <= its commitIndex) is, at the same index, in the log every
     later-term leader had when elected (history variable `elections`) and in every current leader's log of a
@@ -98,36 +151,43 @@ def leader_completeness(cfg: RaftConfig, s: RaftState) -> bool:
 
     A server's currentTerm is at least the term in which its committed entries were committed, so
     "later than currentTerm[i]" is a sound reading of "a later term" without extra history."""
-    leaders = [(i, sv) for i, sv in enumerate(s.servers) if sv.state == LEADER]
     for i, sv in enumerate(s.servers):
-        committed = sv.log[:sv.commitIndex]
-        if not committed:
-            continue
-        k = len(committed)
-        for e in sorted(s.elections, key=lambda e: (e.eterm, e.eleader)):
-            if e.eterm > sv.currentTerm and e.elog[:k] != committed:
-                return Fail(f"{Sid(i)} committed {k} entr{'y' if k == 1 else 'ies'} (currentTerm {sv.currentTerm}) that "
-                            f"{e.eleader}'s log lacked when elected in term {e.eterm}", [Sid(i), e.eleader])
-        for j, ld in leaders:
-            if ld.currentTerm > sv.currentTerm and ld.log[:k] != committed:
+        k = _n_committed(sv)
+        if (e := _elections_hold_committed(cfg, sv, s)) is not None:
+            return Fail(f"{Sid(i)} committed {k} entr{'y' if k == 1 else 'ies'} (currentTerm {sv.currentTerm}) that "
+                        f"{e.eleader}'s log lacked when elected in term {e.eterm}", [Sid(i), e.eleader])
+        for j, ld in enumerate(s.servers):
+            if not _leader_holds_committed(sv, ld):
                 return Fail(f"{Sid(i)} committed entries that Leader {Sid(j)} (term {ld.currentTerm}) lacks",
                             [Sid(i), Sid(j)])
     return True
 
 
-@invariant(reads={"servers"}, antecedent=two_servers_committed)
+def _commit_within_log(cfg: RaftConfig, sv: ServerVars, s: RaftState) -> bool:
+    return sv.commitIndex <= len(sv.log)
+
+
+def _same_committed(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    k = min(a.commitIndex, b.commitIndex)
+    return a.log[:k] == b.log[:k]
+
+
+def _both_committed(cfg: RaftConfig, a: ServerVars, b: ServerVars) -> bool:
+    return a.commitIndex > 0 and b.commitIndex > 0
+
+
+@invariant(reads={"servers"}, antecedent=two_servers_committed,
+           over_servers=OverServers(one=_commit_within_log, two=_same_committed, two_holds=_both_committed))
 def state_machine_safety(cfg: RaftConfig, s: RaftState) -> bool:
     """No two servers have committed different entries at the same index, and no server's commitIndex
     exceeds its log (it never claims an entry it does not have)."""
-    committed = []
-    for i, sv in enumerate(s.servers):
-        if sv.commitIndex > len(sv.log):
+    servers = s.servers
+    for i, sv in enumerate(servers):
+        if not _commit_within_log(cfg, sv, s):
             return Fail(f"{Sid(i)} has commitIndex {sv.commitIndex} beyond its log of {len(sv.log)}", [Sid(i)])
-        committed.append(sv.log[:sv.commitIndex])
-    for a in range(len(committed)):
-        for b in range(a + 1, len(committed)):
-            k = min(len(committed[a]), len(committed[b]))
-            if committed[a][:k] != committed[b][:k]:
+    for a in range(len(servers)):
+        for b in range(a + 1, len(servers)):
+            if not _same_committed(cfg, servers[a], servers[b]):
                 return Fail(f"{Sid(a)} and {Sid(b)} committed different entries", [Sid(a), Sid(b)])
     return True
 
