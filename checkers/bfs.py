@@ -544,6 +544,13 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     next_report = t0 + progress_every
 
     fired_aid: list[int] = []  # successors generated per action id
+    # an engine that can leave out the successors outside the constraint, counting them by action id instead
+    # (not when terminal states are told apart, which needs them one by one)
+    omitting = getattr(engine, "omitting_successors", None)
+    successors, missing = omitting() if omitting is not None and not keep_index and not deadlock else \
+        (engine.successors, None)
+    expanding = -1  # the state whose successors the loop is going through (-1: between states)
+    unfired: list[int] = []
     # the hot loop's look-ups, as locals
     states_append, parent_append, via_append = states.append, parent.append, via.append
     seen_add = None if keep_index else seen.add  # type: ignore[union-attr]
@@ -585,9 +592,10 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
             at_depth_limit = limits.max_depth is not None and depth >= limits.max_depth
             for p in range(lo, hi):
                 s = states[p]
-                succ = engine.successors(s)
+                succ = successors(s)
+                expanding = p
                 generated += len(succ)
-                if not succ:
+                if not succ and (missing is None or not engine.successors(s)):
                     terminal["deadlock"] += 1
                     if deadlock:
                         raise _Found(DEADLOCK, p)
@@ -779,6 +787,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         raise _Stop(f"state limit {max_states} reached")
                 if transitions:
                     t_off.append(len(t_aid))
+                expanding = -1
                 countdown -= 1
                 if countdown == 0:
                     countdown = CLOCK_EVERY
@@ -787,7 +796,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         raise _Stop(f"time limit {limits.time_limit:g}s reached")
                     if progress is not None and now >= next_report:
                         next_report = now + progress_every
-                        progress(Progress(len(states), generated, len(states) - p - 1, depth + 1, now - t0))
+                        gen = generated if missing is None else generated + sum(missing.values())
+                        progress(Progress(len(states), gen, len(states) - p - 1, depth + 1, now - t0))
             if at_depth_limit or len(states) == hi:
                 break
             levels.append(len(states) - hi)
@@ -796,11 +806,21 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     except _Found as f:
         verdict = "violation"
         found = _trace(engine, states, parent, via, f)
+        if missing is not None and expanding >= 0:
+            unfired = _missing_after(engine, states, parent, via, expanding, f.edge or f.path_end)
     except _Stop as stop:
         verdict, reason = "incomplete", str(stop)
+        if missing is not None and expanding >= 0:
+            unfired = _missing_after(engine, states, parent, via, expanding, len(states) - 1)
     for aid, cnt in enumerate(fired_aid):
         if cnt:
             fired[aid % k_names] += cnt
+    if missing is not None:  # the successors the engine left out, counted as generated and fired
+        generated += sum(missing.values())
+        for aid, cnt in missing.items():
+            fired[aid % k_names] += cnt
+        for aid in unfired:  # (those after the successor where the run stopped: generated, not yet fired)
+            fired[aid % k_names] -= 1
     if len(states) > sum(levels):  # the level being filled when the run stopped
         levels.append(len(states) - sum(levels))
     depth = len(levels) - 1
@@ -828,6 +848,22 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
 
 class _Stop(Exception):
     pass
+
+
+def _missing_after(engine: Engine, states: list[Hashable], parent: Sequence[int], via: Sequence[int], p: int,
+                   stop: tuple[int, Hashable] | int) -> list[int]:
+    """The action ids of the successors outside the constraint that state ``p`` lists after the one where the
+    run stopped (``stop``: that step, or the index of the state it reached): an omitting engine counted them
+    as fired with the rest of ``p``'s successors, the loop would not have reached them."""
+    if isinstance(stop, int):
+        if stop < 0 or parent[stop] != p:
+            return []
+        stop = (via[stop], states[stop])
+    full = engine.successors(states[p])
+    for k, step in enumerate(full):
+        if step[1] is not None and step == stop:
+            return [aid for aid, t in full[k + 1:] if t is None]
+    return []
 
 
 def _no_action_enabled(cfg: Any, s: Any) -> Any:

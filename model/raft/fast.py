@@ -204,8 +204,20 @@ class FastRaftEngine(PackedEngine):
     def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
         return self._make_successors()(e)  # instances use the closure installed by __init__
 
-    def _make_successors(self) -> Callable[[int], list[tuple[int, int | None]]]:
-        """The successor function as a closure over the memo tables (locals are the fastest lookups)."""
+    def omitting_successors(self) -> tuple[Callable[[int], list[tuple[int, int]]], dict[int, int]]:
+        """A successor function that leaves out the successors outside the state constraint (``None`` in
+        :meth:`successors`; over half of them on the usual bounds) and counts them instead, by action id, in
+        the dict returned with it; otherwise the same successors in the same order."""
+        missing: dict[int, int] = {}
+        return self._make_successors(missing), missing
+
+    def _make_successors(self, missing: dict[int, int] | None = None,
+                         ) -> Callable[[int], list[tuple[int, int | None]]]:
+        """The successor function as a closure over the memo tables (locals are the fastest lookups); with
+        ``missing``, one that counts the successors outside the constraint there instead of listing them."""
+        omit = missing is not None
+        tally = missing if missing is not None else {}
+        tally_get = tally.get
         local, recv_by_mid, bag_ops, bag_info = self._local, self._recv_by_mid, self._bag_ops, self._bag_info
         al_known, al_fold, sh_al = self._al_known, self._al_fold, self.sh_al
         shifts, sh_bag, sh_el = self._srv_shifts, self.sh_bag, self.sh_el
@@ -238,14 +250,21 @@ class FastRaftEngine(PackedEngine):
                         bd = ops.get(x, _MISSING)
                         if bd is _MISSING:
                             bd = build_bag_op(b, x)
-                        append((aid, None if bd is None else base + bd))
+                        if bd is not None:
+                            append((aid, base + bd))
+                        elif omit:
+                            tally[aid] = tally_get(aid, 0) + 1
+                        else:
+                            append((aid, None))
                     elif tag == 2:  # _ELECT: x is the delta, y the election record
                         key = (e >> sh_el) & mask, y
                         ed = el_add.get(key)
                         if ed is None:
                             ed = build_el_add(*key)
                         append((aid, base + x + ed))
-                    else:  # _VIOLATES
+                    elif omit:  # _VIOLATES
+                        tally[aid] = tally_get(aid, 0) + 1
+                    else:
                         append((aid, None))
             info = bag_info.get(b)
             if info is None:
@@ -256,15 +275,26 @@ class FastRaftEngine(PackedEngine):
                     handled = build_recv(comps[dest], mid)
                 for aid, d, op in handled:
                     if d is None:
-                        append((aid, None))
+                        bd = None
                     elif op == _KEEP:
                         append((aid, base + d))
+                        continue
                     else:
                         bd = ops.get(op, _MISSING)
                         if bd is _MISSING:
                             bd = build_bag_op(b, op)
-                        append((aid, None if bd is None else base + d + bd))
-                append((aid_dup, None if dup_d is None else base + dup_d))
+                    if bd is not None:
+                        append((aid, base + d + bd))
+                    elif omit:
+                        tally[aid] = tally_get(aid, 0) + 1
+                    else:
+                        append((aid, None))
+                if dup_d is not None:
+                    append((aid_dup, base + dup_d))
+                elif omit:
+                    tally[aid_dup] = tally_get(aid_dup, 0) + 1
+                else:
+                    append((aid_dup, None))
                 append((aid_drop, base + drop_d))
             return out
 
