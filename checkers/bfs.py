@@ -663,9 +663,14 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 if (bad := stepc.first_violated(s, t, None)) is not None:
                                     raise _Found(bad, p, (aid, t))
                             x &= below[bl]
-                        key = t if canonical is None else canonical(t)
-                        if key in seen:
+                        if t in seen:  # (with symmetry, seen holds the raw states stored too: no canonical form needed)
                             continue
+                        if canonical is None:
+                            key = t
+                        else:
+                            key = canonical(t)
+                            if key in seen:
+                                continue
                         if at_depth_limit:
                             verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
                             continue
@@ -679,6 +684,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                             via_append = via.append
                             via_append(aid)
                         seen_add(key)
+                        if canonical is not None and key != t:
+                            seen_add(t)
                         new_by[aid % k_names] += 1
                         if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
                             if (bad := inv.first_violated(t)) is not None:
@@ -708,9 +715,14 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                             elif (pt := step_project(t)) not in ok_steps:
                                 if (bad := stepc.first_violated(s, t, ok_steps, pt)) is not None:
                                     raise _Found(bad, p, (aid, t))
-                        key = t if canonical is None else canonical(t)
-                        if key in seen:
+                        if t in seen:  # (with symmetry, seen holds the raw states stored too: no canonical form needed)
                             continue
+                        if canonical is None:
+                            key = t
+                        else:
+                            key = canonical(t)
+                            if key in seen:
+                                continue
                         if at_depth_limit:
                             verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
                             continue
@@ -724,6 +736,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                             via_append = via.append
                             via_append(aid)
                         seen_add(key)
+                        if canonical is not None and key != t:
+                            seen_add(t)
                         new_by[aid % k_names] += 1
                         if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
                             if (bad := inv.first_violated(t)) is not None:
