@@ -545,6 +545,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
 
     fired_aid: list[int] = []  # successors generated per action id
     # an engine that can leave out the successors outside the constraint, counting them by action id instead
+    # (``missing()``: those counts so far)
     # (not when terminal states are told apart, which needs them one by one)
     omitting = getattr(engine, "omitting_successors", None)
     successors, missing = omitting() if omitting is not None and not keep_index and not deadlock else \
@@ -810,7 +811,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         raise _Stop(f"time limit {limits.time_limit:g}s reached")
                     if progress is not None and now >= next_report:
                         next_report = now + progress_every
-                        gen = generated if missing is None else generated + sum(missing.values())
+                        gen = generated if missing is None else generated + sum(missing().values())
                         progress(Progress(len(states), gen, len(states) - p - 1, depth + 1, now - t0))
             if at_depth_limit or len(states) == hi:
                 break
@@ -830,8 +831,9 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
         if cnt:
             fired[aid % k_names] += cnt
     if missing is not None:  # the successors the engine left out, counted as generated and fired
-        generated += sum(missing.values())
-        for aid, cnt in missing.items():
+        left_out = missing()
+        generated += sum(left_out.values())
+        for aid, cnt in left_out.items():
             fired[aid % k_names] += cnt
         for aid in unfired:  # (those after the successor where the run stopped: generated, not yet fired)
             fired[aid % k_names] -= 1

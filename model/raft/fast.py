@@ -61,6 +61,7 @@ MASK = (1 << W) - 1
 # tags of the memoised server-local successor entries
 _MOVE, _SEND, _ELECT, _VIOLATES = 0, 1, 2, 3  # (the successor closure tests them as literals)
 _MISSING = object()
+TALLY_CAP = 1 << 22  # action ids below this count their left-out successors in a list (see omitting_successors)
 _KEEP = 0  # bag operation code: leave the bag as it is
 
 
@@ -204,20 +205,36 @@ class FastRaftEngine(PackedEngine):
     def successors(self, e: Hashable) -> list[tuple[int, Hashable | None]]:
         return self._make_successors()(e)  # instances use the closure installed by __init__
 
-    def omitting_successors(self) -> tuple[Callable[[int], list[tuple[int, int]]], dict[int, int]]:
+    def omitting_successors(self) -> tuple[Callable[[int], list[tuple[int, int]]], Callable[[], dict[int, int]]]:
         """A successor function that leaves out the successors outside the state constraint (``None`` in
-        :meth:`successors`; over half of them on the usual bounds) and counts them instead, by action id, in
-        the dict returned with it; otherwise the same successors in the same order."""
-        missing: dict[int, int] = {}
-        return self._make_successors(missing), missing
+        :meth:`successors`; over half of them on the usual bounds), otherwise the same successors in the same
+        order, and a function giving how many it left out so far, by action id."""
+        tally: list[int] = []  # successors left out, by action id below TALLY_CAP
+        beyond: dict[int, int] = {}  # and at or beyond it
 
-    def _make_successors(self, missing: dict[int, int] | None = None,
+        def missing() -> dict[int, int]:
+            counts = {aid: n for aid, n in enumerate(tally) if n}
+            counts.update(beyond)
+            return counts
+
+        return self._make_successors(tally, beyond), missing
+
+    def _make_successors(self, tally: list[int] | None = None, beyond: dict[int, int] | None = None,
                          ) -> Callable[[int], list[tuple[int, int | None]]]:
         """The successor function as a closure over the memo tables (locals are the fastest lookups); with
-        ``missing``, one that counts the successors outside the constraint there instead of listing them."""
-        omit = missing is not None
-        tally = missing if missing is not None else {}
-        tally_get = tally.get
+        ``tally`` (and ``beyond``), one that counts the successors outside the constraint there, by action id,
+        instead of listing them."""
+        omit = tally is not None
+        if tally is None or beyond is None:
+            tally, beyond = [], {}
+
+        def left_out(aid: int) -> None:  # an action id beyond the tally: make room, or count it aside
+            if aid < TALLY_CAP:
+                tally.extend([0] * (aid + 1 - len(tally)))  # type: ignore[union-attr]
+                tally[aid] += 1  # type: ignore[index]
+            else:
+                beyond[aid] = beyond.get(aid, 0) + 1  # type: ignore[union-attr]
+
         local, recv_by_mid, bag_ops, bag_info = self._local, self._recv_by_mid, self._bag_ops, self._bag_info
         al_known, al_fold, sh_al = self._al_known, self._al_fold, self.sh_al
         shifts, sh_bag, sh_el = self._srv_shifts, self.sh_bag, self.sh_el
@@ -253,7 +270,10 @@ class FastRaftEngine(PackedEngine):
                         if bd is not None:
                             append((aid, base + bd))
                         elif omit:
-                            tally[aid] = tally_get(aid, 0) + 1
+                            try:
+                                tally[aid] += 1
+                            except IndexError:
+                                left_out(aid)
                         else:
                             append((aid, None))
                     elif tag == 2:  # _ELECT: x is the delta, y the election record
@@ -263,7 +283,10 @@ class FastRaftEngine(PackedEngine):
                             ed = build_el_add(*key)
                         append((aid, base + x + ed))
                     elif omit:  # _VIOLATES
-                        tally[aid] = tally_get(aid, 0) + 1
+                        try:
+                            tally[aid] += 1
+                        except IndexError:
+                            left_out(aid)
                     else:
                         append((aid, None))
             info = bag_info.get(b)
@@ -286,13 +309,19 @@ class FastRaftEngine(PackedEngine):
                     if bd is not None:
                         append((aid, base + d + bd))
                     elif omit:
-                        tally[aid] = tally_get(aid, 0) + 1
+                        try:
+                            tally[aid] += 1
+                        except IndexError:
+                            left_out(aid)
                     else:
                         append((aid, None))
                 if dup_d is not None:
                     append((aid_dup, base + dup_d))
                 elif omit:
-                    tally[aid_dup] = tally_get(aid_dup, 0) + 1
+                    try:
+                        tally[aid_dup] += 1
+                    except IndexError:
+                        left_out(aid_dup)
                 else:
                     append((aid_dup, None))
                 append((aid_drop, base + drop_d))
