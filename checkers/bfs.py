@@ -664,7 +664,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                                 if (bad := stepc.first_violated(s, t, None)) is not None:
                                     raise _Found(bad, p, (aid, t))
                             x &= below[bl]
-                        if t in seen:  # (with symmetry, seen holds the raw states stored too: no canonical form needed)
+                        if t == s or t in seen:  # (seen holds the raw states stored too: no canonical form needed)
                             continue
                         if canonical is None:
                             key = t
@@ -716,7 +716,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                             elif (pt := step_project(t)) not in ok_steps:
                                 if (bad := stepc.first_violated(s, t, ok_steps, pt)) is not None:
                                     raise _Found(bad, p, (aid, t))
-                        if t in seen:  # (with symmetry, seen holds the raw states stored too: no canonical form needed)
+                        if t == s or t in seen:  # (seen holds the raw states stored too: no canonical form needed)
                             continue
                         if canonical is None:
                             key = t
