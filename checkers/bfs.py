@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from refmodel.invariants import Property
-from refmodel.model.core import Engine, Label, Sid
+from refmodel.model.core import Engine, Label, Sid, slot_reader
 
 #: How many states to expand between looks at the clock (time limit, progress).
 CLOCK_EVERY = 512
@@ -198,6 +198,7 @@ class _StateChecker(_Checker):
         self.terms: list[Property] = terms if slots is not None and self.project is not None else []
         if self.terms:
             self.slots = slots
+            self.read_servers = slot_reader(slots[0], slots[2])
             self.server_objs = engine.server_objs  # type: ignore[attr-defined]
             fields = engine.system.state_fields or ()
             reads = _union_reads(terms)
@@ -247,8 +248,8 @@ class _StateChecker(_Checker):
 
     def _terms_hold(self, e: int) -> bool:
         """Every over-servers term holds on state ``e`` (each server component with the rest, each pair)."""
-        shifts, w, mask = self.slots
-        comps = [(e >> sh) & mask for sh in shifts]
+        w = self.slots[1]
+        comps = self.read_servers(e)
         rest = self.rest_project(e) if self.rest_project is not None else None
         units, pairs = self.units_ok, self.pairs_ok
         for c in comps:

@@ -578,6 +578,30 @@ class PortableExplicitEngine(ExplicitEngine):
         return key  # type: ignore[return-value]
 
 
+def slot_reader(shifts: Sequence[int], mask: int) -> Callable[[int], list[int]]:
+    """A function giving the slots of a packed int at ``shifts`` (each ``mask`` wide) as a list: written out for
+    up to five slots (twice as fast as a comprehension, which runs as a function of its own), a comprehension
+    beyond."""
+    n = len(shifts)
+    if n == 1:
+        (a,) = shifts
+        return lambda e: [(e >> a) & mask]
+    if n == 2:
+        a, b = shifts
+        return lambda e: [(e >> a) & mask, (e >> b) & mask]
+    if n == 3:
+        a, b, c = shifts
+        return lambda e: [(e >> a) & mask, (e >> b) & mask, (e >> c) & mask]
+    if n == 4:
+        a, b, c, d = shifts
+        return lambda e: [(e >> a) & mask, (e >> b) & mask, (e >> c) & mask, (e >> d) & mask]
+    if n == 5:
+        a, b, c, d, f = shifts
+        return lambda e: [(e >> a) & mask, (e >> b) & mask, (e >> c) & mask, (e >> d) & mask, (e >> f) & mask]
+    shifts = tuple(shifts)
+    return lambda e: [(e >> sh) & mask for sh in shifts]
+
+
 class PackedEngine(Engine):
     """What the fast engines share: states packed into one int (components interned, each in a slot of
     ``slot_masks``), labels interned in a :class:`LabelTable`, and an ``encode`` of readable states.  A

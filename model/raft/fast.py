@@ -35,6 +35,7 @@ from refmodel.model.core import (
     Sid,
     all_permutations,
     hidden,
+    slot_reader,
 )
 from refmodel.model.raft.actions import ACTION_NAMES, MessageView, receive_label
 from refmodel.model.raft.state import (
@@ -242,11 +243,12 @@ class FastRaftEngine(PackedEngine):
         build_bag_info, el_add, build_el_add = (self._build_bag_info,
                                                                self._el_add, self._build_el_add)
         mask = self.mask
+        read_servers = slot_reader(shifts, mask)
 
         def successors(e: int) -> list[tuple[int, int | None]]:
             out: list[tuple[int, int | None]] = []
             append = out.append
-            comps = [(e >> sh) & mask for sh in shifts]
+            comps = read_servers(e)
             al = (e >> sh_al) & mask
             known = al_known.get(al)
             base = e if known is not None and known.issuperset(comps) else e + al_fold(al, comps)
