@@ -383,14 +383,29 @@ class _StepChecker(_Checker):
         """The engine made a successor entry taking a server from component ``a`` to ``b``: a pair on which a
         property fails or a pending antecedent holds is *doubtful* (steps are then checked one by one until
         the pairs are settled by steps that happen: a reported entry may never yield a step), else known to
-        hold.  Antecedents are evaluated here only to decide that, never marked: only steps mark them."""
-        key = a << self.pairs[1] | b  # type: ignore[index]
-        if key in self.pair_ok:
-            return
-        if self._doubtful_pair(a, b):
-            self.doubtful.add(key)
-        else:
-            self.pair_ok.add(key)
+        hold.  Antecedents are evaluated here only to decide that, never marked: only steps mark them.  The
+        pair (b, b), a server left at ``b`` by a later step, is decided alike (with the initial states'
+        components, see :meth:`initial`, that covers every component a state can hold: no per-state check of
+        the servers a step leaves alone while nothing is doubtful)."""
+        w = self.pairs[1]  # type: ignore[index]
+        for key in (a << w | b, b << w | b):  # the change, and the new component left as it is by a later step
+            if key not in self.pair_ok:
+                if self._doubtful_pair(key >> w, key & self.pairs[2]):  # type: ignore[index]
+                    self.doubtful.add(key)
+                else:
+                    self.pair_ok.add(key)
+
+    def initial(self, s: int) -> None:
+        """A watching engine reports changes only: the components of an initial state left as they are."""
+        shifts, w, mask = self.pairs  # type: ignore[misc]
+        for sh in shifts:
+            c = (s >> sh) & mask
+            key = c << w | c
+            if key not in self.pair_ok:
+                if self._doubtful_pair(c, c):
+                    self.doubtful.add(key)
+                else:
+                    self.pair_ok.add(key)
 
     def _doubtful_pair(self, a: int, b: int) -> bool:
         objs, cfg = self.server_objs, self.cfg
@@ -559,6 +574,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     step_on, known_ok = stepc.active, stepc.known_ok
     inv_on, inv_project, inv_memo = bool(inv.props), inv.project, inv.memo
     pairs_on = step_on and stepc.pairs is not None
+    watched = False
     if pairs_on:
         _, pair_w, pair_mask = stepc.pairs  # type: ignore[misc]
         pair_ok, pair_holds, servers_hold = stepc.pair_ok, stepc.pair_holds, stepc.servers_hold
@@ -584,6 +600,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
             if key in seen:
                 continue
             idx = add(e, key, -1, -1)
+            if watched:
+                stepc.initial(e)  # type: ignore[arg-type]
             if (bad := inv.first_violated(e)) is not None:
                 raise _Found(bad, idx)
         levels.append(len(states))
@@ -614,7 +632,9 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         else:
                             terminal["faults_only"] += 1
                 steps_here = step_on
-                if not keep_index and pairs_on:  # per-server step properties: see _StepChecker.pairs
+                if watched and not stepc.doubtful:
+                    steps_here = False  # every pair the successors can have, changed or kept, is known to hold
+                elif not keep_index and pairs_on:  # per-server step properties: see _StepChecker.pairs
                     # whether every server left alone by a step keeps the properties (None: not so; else the
                     # servers on which a pending antecedent then holds), by servers part (those with no such
                     # server remembered: evaluating it has no effect of its own, only steps do)
@@ -626,10 +646,6 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         if whole == ():
                             parts_ok.add(sp)
                     slow = whole != ()
-                    if watched and not slow and not stepc.doubtful:
-                        steps_here = False  # every pair the successors can have is known to hold
-                    else:
-                        steps_here = True
                 if steps_here and not keep_index and pairs_on:
                     for aid, t in succ:
                         try:
