@@ -126,6 +126,7 @@ class FastRaftEngine(PackedEngine):
         self._fixed: dict[int, bool] = {}  # server component -> whether every renaming leaves it as it is
         #: small clusters: every permutation with its two memos, made on first use
         self._small_perms: list[tuple[Permutation, dict[int, int], dict[int, int]]] = []
+        self._perm_shifts: list[tuple[dict[int, int], tuple[int, ...]]] = []  # see _build_srv_canon
         self._rest_sig: dict[int, tuple[tuple, ...]] = {}  # bag/elections/allLogs part -> per-server signatures
         self._canon_memo: dict[int, int] = {}  # large clusters: state -> its canonical form
         self._pair_msgs: dict[int, dict[tuple[int, int], tuple]] = {}  # bag -> (source, dest) -> its messages
@@ -133,6 +134,7 @@ class FastRaftEngine(PackedEngine):
         self._srv_canon: dict[int, tuple] = {}  # servers part -> see _build_srv_canon
         self._on_server_step: Callable[[int, int], None] | None = None  # see watch_server_steps
         # the hot paths, as closures over the tables above
+        self._read_servers = slot_reader(self._srv_shifts, self.mask)
         self.successors = self._make_successors()  # type: ignore[method-assign]
         self.canonical = self._make_canonical()  # type: ignore[method-assign]
 
@@ -707,20 +709,24 @@ class FastRaftEngine(PackedEngine):
             self._small_perms = [(p, {}, {}) for p in all_permutations(self.n)]
             for p, srv_memo, rest_memo in self._small_perms:
                 self._srv_perm[p], self._rest_perm[p] = srv_memo, rest_memo
-        comps = [(sb >> (self.W * i)) & self.mask for i in range(self.n)]
+            #: per permutation: its memo of renamed components, and the shift of each server's new slot
+            self._perm_shifts = [(memo, tuple(self.W * k for k in p)) for p, memo, _ in self._small_perms]
+        comps = self._read_servers(sb)
         images = []
         srv_id, objs = self._srv_id, self.srv.objs
-        for p, memo, _ in self._small_perms:
+        for memo, shifts in self._perm_shifts:
             bits = 0
-            for k, c in enumerate(comps):
+            for c, sh in zip(comps, shifts):
                 pc = memo.get(c)
                 if pc is None:
-                    pc = memo[c] = srv_id(objs[c].permute(p))
-                bits |= pc << (self.W * p[k])
+                    pc = memo[c] = srv_id(objs[c].permute(self._small_perms[len(images)][0]))
+                bits |= pc << sh
             images.append(bits)
         best = min(images)
-        memos = tuple((p, rest_memo) for (p, _, rest_memo), x in zip(self._small_perms, images) if x == best)
-        # (smallest servers part, and the one permutation reaching it with its memo, or None, None, and all)
-        res = self._srv_canon[sb] = ((best, memos[0][1], memos[0][0], memos) if len(memos) == 1
-                                     else (best, None, None, memos))
+        if images.count(best) == 1:  # one permutation reaches it (the usual case)
+            p, _, rest_memo = self._small_perms[images.index(best)]
+            res = self._srv_canon[sb] = (best, rest_memo, p, ((p, rest_memo),))
+        else:
+            memos = tuple((p, rest_memo) for (p, _, rest_memo), x in zip(self._small_perms, images) if x == best)
+            res = self._srv_canon[sb] = (best, None, None, memos)
         return res
