@@ -202,7 +202,7 @@ class _StateChecker(_Checker):
             self.server_objs = engine.server_objs  # type: ignore[attr-defined]
             fields = engine.system.state_fields or ()
             reads = _union_reads(terms)
-            rest = (frozenset(fields) if reads is None else reads) - {"servers"}
+            rest = (frozenset(fields) if reads is None else reads) - {getattr(engine, "server_field", "servers")}
             self.rest_project = engine.projector(rest) if rest else None
             self.rest_hide = frozenset(fields) - rest
             self.units_ok: set[Hashable] = set()  # (component, rest) on which every term of one server holds
@@ -252,9 +252,14 @@ class _StateChecker(_Checker):
         comps = self.read_servers(e)
         rest = self.rest_project(e) if self.rest_project is not None else None
         units, pairs = self.units_ok, self.pairs_ok
-        for c in comps:
-            if (c, rest) not in units and not self._unit_holds(c, rest, e):
-                return False
+        if rest is None:  # the terms of one server read nothing else: keyed by the component alone
+            for c in comps:
+                if c not in units and not self._unit_holds(c, rest, e):
+                    return False
+        else:
+            for c in comps:
+                if (c, rest) not in units and not self._unit_holds(c, rest, e):
+                    return False
         n = len(comps)
         for i in range(n):
             a = comps[i]
@@ -271,7 +276,7 @@ class _StateChecker(_Checker):
             if one is not None and not one(cfg, sv, st):
                 return False
         self._settle_antecedents(lambda t: t.one_holds is not None and t.one_holds(cfg, sv, st))
-        self.units_ok.add((c, rest))
+        self.units_ok.add(c if rest is None else (c, rest))
         return True
 
     def _pair_holds(self, a: int, b: int) -> bool:

@@ -41,7 +41,9 @@ Kind = Literal["state", "transition"]
 
 @dataclass(frozen=True)
 class OverServers:
-    """The terms of a state invariant that is a conjunction over its servers, one by one and two by two::
+    """The terms of a state invariant that is a conjunction over its servers, one by one and two by two
+    (servers, or whatever field of per-node values the engine packs into slots: ``engine.server_field``, e.g.
+    the Clique nodes' ``chains``; ``s.servers`` below stands for it)::
 
         fn(cfg, s) == all(one(cfg, s.servers[i], s) for i) and all(two(cfg, s.servers[i], s.servers[j]) for i < j)
 
@@ -143,10 +145,12 @@ def invariant(protocol: str | None = None, *, reads: Iterable[str] | None = None
               ) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     """Register ``f(cfg, s) -> bool`` as a state invariant.  ``default=False`` keeps it out of the set checked
     when none is named (used for properties that are known to fail, kept to document a quirk).
-    ``over_servers``: its terms server by server and pair by pair (see :class:`OverServers`)."""
+    ``over_servers``: its terms server by server and pair by pair (see :class:`OverServers`); a function may
+    also carry them as its attribute ``over_servers`` (as ``invariants.poa.per_chain`` makes them)."""
     if over_servers is not None and antecedent is not None and not (over_servers.one_holds or over_servers.two_holds):
         raise ValueError("over_servers: a property with an antecedent needs one_holds or two_holds")
-    return lambda fn: _register(fn, "state", protocol, reads, default, antecedent, over_servers=over_servers)
+    return lambda fn: _register(fn, "state", protocol, reads, default, antecedent,
+                                over_servers=over_servers or getattr(fn, "over_servers", None))
 
 
 def transition_property(protocol: str | None = None, *, reads: Iterable[str] | None = None,

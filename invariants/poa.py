@@ -7,7 +7,8 @@ Each predicate looks at every honest node's chain: its blocks and the snapshots 
 applies a wrong rule is caught by what it ends up believing or accepting.
 
 Most properties are a judgement of one chain at a time (:func:`per_chain`): chains are shared by many
-states, so each chain is judged once, and a failure names the nodes that hold the bad chain and the block.
+states, so each chain is judged once (per run, by the checker, through the property's terms per node), and a
+failure names the nodes that hold the bad chain and the block.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from refmodel.invariants import Fail, invariant, liveness
+from refmodel.invariants import Fail, OverServers, invariant, liveness
 from refmodel.model.poa.config import PoaConfig
 from refmodel.model.poa.rules import DIFF_IN_TURN, DIFF_NO_TURN, is_checkpoint, passes_threshold, signer_limit
 from refmodel.model.poa.state import Chain, PoaState, make_identities
@@ -34,7 +35,7 @@ def per_chain(check: Callable[[PoaConfig, Chain], str | None]) -> Callable[[PoaC
     last: list = [None, None]  # the configuration of the previous call and its memo
 
     @functools.wraps(check)
-    def holds(cfg: PoaConfig, s: PoaState) -> bool | Fail:
+    def holds(cfg: PoaConfig, s: PoaState) -> bool | Fail:  # (its terms: see the end of per_chain)
         if cfg is last[0]:
             memo = last[1]
         else:
@@ -57,6 +58,9 @@ def per_chain(check: Callable[[PoaConfig, Chain], str | None]) -> Callable[[PoaC
                 return Fail(why, holders(cfg, s, c))
         return True
 
+    # the same judgement as a term per node (OverServers over the chains): a checker on an engine that packs
+    # chains into slots judges each chain id once per run without decoding states
+    holds.over_servers = OverServers(one=lambda cfg, chain, s: check(cfg, chain) is None)  # type: ignore[attr-defined]
     return holds
 
 

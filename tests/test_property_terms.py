@@ -193,3 +193,63 @@ def test_an_antecedent_needs_its_terms():
     with pytest.raises(ValueError, match="one_holds or two_holds"):
         invariants.invariant("raft", reads={"servers"}, antecedent=lambda cfg, s: True,
                              over_servers=OverServers(two=lambda cfg, a, b: True))
+
+
+# ------------------------------------------------------------------------------------ Clique: terms per chain
+
+POA_DEFAULTS = invariants.defaults("poa")
+
+
+def _poa(mutant: str | None, **bounds):
+    from refmodel.model.poa import build as build_poa
+    from refmodel.model.poa.config import PoaConfig
+
+    return build_poa(PoaConfig(**bounds), mutant)
+
+
+POA_CASES = [
+    (None, dict(signers=3, candidates=1, max_height=3, epoch=3), "pass"),
+    ("no_recency_check", dict(signers=2, candidates=1, max_height=2, epoch=3), "violation"),
+    ("no_vote_reset_at_epoch", dict(signers=3, candidates=1, max_height=3, epoch=2), "violation"),
+    ("recents_reset_at_checkpoint", dict(signers=2, candidates=1, max_height=3, epoch=2), "violation"),
+    ("keep_votes_of_dropped_signer", dict(signers=3, candidates=0, max_height=4, epoch=10, votes="any"),
+     "violation"),
+]
+
+
+def test_clique_per_chain_terms_agree_with_functions():
+    """Every per-chain invariant is its term on each honest node's chain, holding and (the three the mutants
+    break) failing."""
+    termed = [p for p in POA_DEFAULTS if p.over_servers is not None]
+    assert len(termed) == 6
+    verdicts: dict[str, set[bool]] = {p.name: set() for p in termed}
+    for mutant, bounds, _ in [*POA_CASES, ("accept_unauthorised_signer", dict(signers=2, candidates=1,
+                                                                               max_height=1, epoch=3), None),
+                              ("threshold_half", dict(signers=2, candidates=1, max_height=1, epoch=3), None)]:
+        system = _poa(mutant, **bounds)
+        engine = system.engine()
+        order, seen, i = list(engine.initial()), set(), 0
+        seen.update(order)
+        while i < len(order) and len(order) < 5000:
+            for _, t in engine.successors(order[i]):
+                if t is not None and t not in seen:
+                    seen.add(t)
+                    order.append(t)
+            i += 1
+        cfg = system.config
+        for e in order:
+            s = engine.decode(e)
+            for p in termed:
+                holds = all(p.over_servers.one(cfg, c, s) for c in s.chains)
+                assert bool(p.fn(cfg, s)) == holds, (p.name, mutant)
+                verdicts[p.name].add(holds)
+    broken = {"poa.only_authorised_proposers", "poa.signer_recency", "poa.signer_changes_by_quorum"}
+    assert all(v == ({True, False} if name in broken else {True}) for name, v in verdicts.items()), verdicts
+
+
+@pytest.mark.parametrize("mutant,bounds,verdict", POA_CASES)
+def test_clique_piecewise_checks_find_what_whole_checks_find(mutant, bounds, verdict):
+    piecewise = check(_poa(mutant, **bounds).engine(), POA_DEFAULTS, deadlock=True)
+    whole = check(_poa(mutant, **bounds).engine(), _plain(POA_DEFAULTS), deadlock=True)
+    assert piecewise.verdict == verdict
+    _same(piecewise, whole)

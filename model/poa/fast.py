@@ -81,6 +81,11 @@ class FastPoaEngine(PackedEngine):
         self._slot_masks = ((1 << self.CW) - 1,) * n + ((1 << ow) - 1, -1)
         self.slot_masks = {"chains": (1 << (self.CW * n)) - 1, "online": ((1 << ow) - 1) << self.sh_on,
                            "network": -1 << self.sh_net}
+        #: where the honest nodes' chains lie, and the chains by id: state invariants declared per node
+        #: (``OverServers`` over the field ``chains``) are judged once per chain (checkers/bfs.py)
+        self.server_field = "chains"
+        self.server_slots = (self.shifts, self.CW, (1 << self.CW) - 1)
+        self.server_objs = self.chains.objs
         # per chain id
         self._w: dict[int, int] = {}  # weight as an int (see WK)
         self._rep: dict[int, Chain] = {}  # weight -> a chain of that weight (Poa.live reads only weights)
