@@ -10,10 +10,14 @@ It drives any :class:`model.core.Engine` and counts exactly as TLC does:
 
 States are stored once, in discovery order, with a parent index and the action id that reached them, so
 the counterexample to the first violation found is a shortest one, rebuilt (labels, readable states) only
-then.  Predicates are memoised on the part of the state they declare they read (``reads=``); transition
-properties declared per server (``per_server=``), on an engine that packs server components into slots
-(``server_slots``), are checked on the pairs (before, after) of the server components a step changes, each
-pair once per run (recording runs, graphs and liveness, keep the memo on pairs of projected states).
+then.  Predicates are memoised on the part of the state they declare they read (``reads=``).  On an engine
+that packs server components into slots (``server_slots``): state invariants declared over servers
+(``OverServers``) are judged per component and pair of components, each once per run; transition properties
+declared per server (``per_server=``) are checked on the pairs (before, after) of the server components a
+step changes, each pair once per run, and, when the engine reports the changes its memoised successors make
+(``watch_server_steps``), when a change is made rather than per successor (recording runs, graphs and
+liveness, keep the memo on pairs of projected states).  An engine that can leave out the successors outside
+the constraint (``omitting_successors``) does so in the lean loop, counting them by action id.
 """
 
 from __future__ import annotations

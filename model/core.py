@@ -215,6 +215,17 @@ class Engine(ABC):
     of a partitioned search, or into a checkpoint, as it is; only the values of the components behind the
     ids travel separately (:meth:`export_components` / :meth:`import_components`), once each.  Action ids
     stay private to an engine.
+
+    Optional, for speed (the checker uses what an engine offers, and counts the same without it):
+
+    * ``server_slots`` (shifts, width, mask), ``server_objs`` (component id -> value) and ``server_field``
+      (default ``servers``): where a packed int state holds its per-node components; properties declared
+      per server (``per_server=``, ``OverServers``) are then judged per component or pair of components;
+    * ``watch_server_steps(fn)``: the engine calls ``fn(c, nc)`` for every change of a server's component its
+      memoised successors make, as it makes them, so that per-server step properties need no check per
+      successor (``model/raft/fast.py``);
+    * ``omitting_successors()``: a successor function that leaves out the successors outside the state
+      constraint, and a function counting them by action id (``model/raft/fast.py``).
     """
 
     #: whether encoded states and canonical keys are process-independent (see above)
@@ -387,6 +398,41 @@ class Interner:
 
     def __len__(self) -> int:
         return len(self.objs)
+
+
+#: an odd multiplier: ``serial * SCATTER mod 2**bits`` is a bijection of [0, 2**bits) (Knuth's golden ratio)
+SCATTER = 0x9E3779B97F4A7C15
+
+
+class ScatterInterner:
+    """Like :class:`Interner`, but the ids are the serial numbers scattered over ``[0, 2**bits)`` by a
+    bijection (a multiplication by an odd constant), and ``objs`` is a dict.
+
+    Why: Python hashes an int by its value modulo 2**61 - 1, and a set looks first at the low bits of the
+    hash.  States packed from small serial ids in 32-bit slots have hashes whose low bits come from a few
+    slots' small numbers only: on raft n3_t2_l1_c1_m1 a million states share 3,990 values of the low 22
+    bits, and every look-up walks a long chain (2.7 times as long as for random ints, measured).  Scattered
+    ids fill every slot's bits, which reach the low bits of the hash from every slot."""
+
+    __slots__ = ("ids", "objs", "bits", "_mask")
+
+    def __init__(self, bits: int = 32) -> None:
+        self.ids: dict[Any, int] = {}
+        self.objs: dict[int, Any] = {}
+        self.bits, self._mask = bits, (1 << bits) - 1
+
+    def __call__(self, obj: Any) -> int:
+        k = self.ids.get(obj)
+        if k is None:
+            n = len(self.ids)
+            if n >> self.bits:
+                raise OverflowError(f"more than 2**{self.bits} distinct components")
+            k = self.ids[obj] = (n * SCATTER) & self._mask
+            self.objs[k] = obj
+        return k
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 class HashCollision(RuntimeError):

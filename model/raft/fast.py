@@ -32,6 +32,7 @@ from refmodel.model.core import (
     LabelTable,
     PackedEngine,
     Permutation,
+    ScatterInterner,
     Sid,
     all_permutations,
     hidden,
@@ -87,7 +88,9 @@ class FastRaftEngine(PackedEngine):
         self.n = n = cfg.servers
         self._labels = LabelTable(ACTION_NAMES, "Raft")
         self.action_names = self._labels.names
-        slot_interner = HashInterner if portable else Interner
+        # slot ids: content hashes (portable), else serial numbers scattered over the slot's 32 bits, so that
+        # the packed states hash well (see ScatterInterner)
+        slot_interner = HashInterner if portable else ScatterInterner
         self.srv, self.bag, self.el, self.al = slot_interner(), slot_interner(), slot_interner(), slot_interner()
         self.msg = Interner()  # messages are not slots: their ids stay private (memo keys only)
         self.srv_ok: dict[int, bool] = {}
