@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import HashInterner, Interner, Label, LabelTable, PackedEngine, hidden
+from refmodel.model.core import HashInterner, Interner, Label, LabelTable, PackedEngine, ScatterInterner, hidden
 from refmodel.model.etcdraft.actions import (
     ACTION_NAMES,
     MessageView,
@@ -72,7 +72,7 @@ class FastEtcdRaftEngine(PackedEngine):
         self.n = n = cfg.servers
         self._labels = LabelTable(ACTION_NAMES, "EtcdRaft")
         self.action_names = self._labels.names
-        slot_interner = HashInterner if portable else Interner
+        slot_interner = HashInterner if portable else ScatterInterner  # (see ScatterInterner: states hash well)
         self.srv, self.bag = slot_interner(), slot_interner()
         self.msg = Interner()  # messages are not slots: their ids stay private (memo keys only)
         self.srv_ok: dict[int, bool] = {}  # component satisfies Len(log) <= max_log

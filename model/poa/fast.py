@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from refmodel.model.core import HashInterner, Interner, Label, LabelTable, PackedEngine, hidden
+from refmodel.model.core import HashInterner, Label, LabelTable, PackedEngine, ScatterInterner, hidden
 from refmodel.model.poa.labels import (
     ACTION_NAMES,
     announce_label,
@@ -69,8 +69,10 @@ class FastPoaEngine(PackedEngine):
         self.max_height = cfg.max_height
         self._labels = LabelTable(ACTION_NAMES, "Poa")
         self.action_names = self._labels.names
-        table = HashInterner if portable else Interner
-        self.chains, self.onlines, self.nets = table(), table(), table()
+        if portable:
+            self.chains, self.onlines, self.nets = HashInterner(), HashInterner(), HashInterner()
+        else:  # serial ids scattered over each slot's bits, so that the packed states hash well (ScatterInterner)
+            self.chains, self.onlines, self.nets = ScatterInterner(self.CW), ScatterInterner(max(1, n)), ScatterInterner(32)
         self._tables = (self.chains, self.onlines, self.nets)
         self.ow = ow = 64 if portable else max(1, n)  # online ids < 2**n
         self.shifts = tuple(self.CW * i for i in range(n))
