@@ -337,6 +337,7 @@ class _StepChecker(_Checker):
         self.pairs: tuple[tuple[int, ...], int, int] | None = None
         self.pair_ok: set[int] = set()  # pairs a << width | b on which every property holds
         self.doubtful: set[int] = set()  # pairs reported by a watching engine, not known to hold (see watch)
+        self._settled_at: tuple[int, int] = (-1, -1)  # (pairs known, antecedents pending) at the last settle
         slots = getattr(engine, "server_slots", None)
         if (self.props and slots is not None and self.project is not None
                 and all(p.per_server is not None and (p.antecedent is None) == (p.per_server[1] is None)
@@ -429,7 +430,11 @@ class _StepChecker(_Checker):
 
     def settle(self) -> None:
         """Drop from the doubtful pairs those now known to hold (checked on a step, or their antecedents
-        settled by other steps)."""
+        settled by other steps); nothing to do unless a pair was checked or an antecedent held since the last
+        time (a pair that fails where no step ever takes it stays doubtful, and is not judged again and
+        again)."""
+        if (len(self.pair_ok), len(self.pending)) == self._settled_at:
+            return
         w, mask = self.pairs[1], self.pairs[2]  # type: ignore[index]
         ok, left = self.pair_ok, set()
         for key in self.doubtful:
@@ -440,6 +445,7 @@ class _StepChecker(_Checker):
             else:
                 ok.add(key)
         self.doubtful = left
+        self._settled_at = (len(ok), len(self.pending))
 
     def pair_tables(self) -> tuple[int, list[int], list[int]]:
         """For the successor loops: the bits of the servers' slots, and per bit position (``bit_length()`` of
