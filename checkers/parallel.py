@@ -151,6 +151,16 @@ class Partition:
         # (pickling and unpickling batches), states sent to other workers and to this one, states expanded
         self.t_expand = self.t_move = self.t_absorb = 0.0
         self._pairs: tuple[int, list[int], list[int], set[int]] | None = None
+        # as in the one-worker search (bfs.py): the engine reports the server changes its memoised successors
+        # make, so that per-server step properties need no check per successor while nothing is doubtful
+        # (every frontier state's components are judged left alone in advance()/load(), since a worker
+        # expands states whose components another worker's engine made); and it leaves out the successors
+        # outside the constraint, counting them by action id (not when terminal states are told apart)
+        self.watched = self.stepc.pairs is not None and self.stepc.active and self.stepc.watch()
+        omitting = getattr(engine, "omitting_successors", None)
+        self.successors, self.missing = omitting() if omitting is not None and not deadlock else \
+            (engine.successors, None)
+        self.missing_before: dict[int, int] = {}  # the left-out counts at the end of the previous expand
         self.own_batch: tuple[list, list] = ([], [])
         self.routed = self.sent_local = self.expanded = 0
 
@@ -223,7 +233,7 @@ class Partition:
         A successor this worker owns and has seen, or has sent before (in this level: the first sending had
         the least rank, the one the owner keeps; in an earlier one: the owner has it since), is not sent."""
         eng, count, canonical, route, me = self.engine, self.count, self.canonical, self.engine.route_hash, self.index
-        successors, k = eng.successors, self.k
+        successors, k, missing, watched = self.successors, self.k, self.missing, self.watched
         stepc = self.stepc
         step_project = stepc.project
         fired = [0] * k
@@ -254,7 +264,7 @@ class Partition:
                 generated += len(succ)
                 if len(succ) >> SUCC_BITS:
                     raise OverflowError(f"a state with {len(succ)} successors")
-                if not succ:
+                if not succ and (missing is None or not eng.successors(s)):
                     terminal["deadlock"] += 1
                     if deadlock and (viol is None or base < viol[0]):
                         viol = (base, 0, "deadlock", DEADLOCK.name, self.gid(p))
@@ -264,7 +274,8 @@ class Partition:
                     if fault_ids and all(aid % k in fault_ids for aid, _ in succ):
                         terminal["faults_only"] += 1
                 g = p * count + me
-                if plain:  # no step properties, no symmetry: the lean loop
+                steps_here = pairs is None or not watched or bool(stepc.doubtful)  # (see __init__)
+                if plain or (not steps_here and canonical is None):  # no step to check, no symmetry: lean
                     j = -1
                     for aid, t in succ:
                         j += 1
@@ -282,7 +293,7 @@ class Partition:
                         budget = MEMORY_EVERY
                         self._check_memory()
                     continue
-                if pairs is not None:  # per-server step properties, as in the one-worker search (bfs.py)
+                if pairs is not None and steps_here:  # per-server step properties, as in bfs.py
                     sp = s & srv_bits
                     if sp in parts_ok:
                         whole: Any = ()
@@ -292,14 +303,14 @@ class Partition:
                             parts_ok.add(sp)
                     slow = whole != ()
                 else:
-                    ok_steps = stepc.known_ok(s) if stepc.active else None
+                    ok_steps = stepc.known_ok(s) if stepc.active and pairs is None else None
                 j = -1
                 for aid, t in succ:
                     j += 1
                     fired[aid % k] += 1
                     if t is None:
                         continue
-                    if pairs is not None:
+                    if pairs is not None and steps_here:
                         bad = None
                         if slow:
                             if whole is None:  # a server left alone breaks a property: check whole steps
@@ -325,7 +336,7 @@ class Partition:
                             if viol is None or base | j < viol[0]:
                                 viol = (base | j, 0, "transition", bad.name, (g, aid, t))
                             continue
-                    elif stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
+                    elif pairs is None and stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
                         if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
                             if viol is None or base | j < viol[0]:
                                 viol = (base | j, 0, "transition", bad.name, (g, aid, t))
@@ -338,6 +349,8 @@ class Partition:
                     out[o].append((t, g, aid, base | j))
                     if canonical is not None:
                         out_keys[o].append(key)
+                if watched and stepc.doubtful:
+                    stepc.settle()
                 budget -= 1
                 if budget == 0:
                     budget = MEMORY_EVERY
@@ -346,6 +359,13 @@ class Partition:
             return {"over": True, "rss": rss_bytes()}
         for aid, n in enumerate(fired_aid):
             fired[aid % k] += n
+        if missing is not None:  # the successors the engine left out in this level: generated and fired
+            now_missing, before = missing(), self.missing_before
+            for aid, n in now_missing.items():
+                if n != before.get(aid, 0):
+                    generated += n - before.get(aid, 0)
+                    fired[aid % k] += n - before.get(aid, 0)
+            self.missing_before = now_missing
         if len(known) > KNOWN_CAP:
             known.clear()  # a cache: forgetting only means sending some states again
         t_pack = time.perf_counter()
@@ -437,10 +457,19 @@ class Partition:
                         terminal["cut_by_bounds"] += 1
                     if self.fault_ids and all(aid % k in self.fault_ids for aid, _ in succ):
                         terminal["faults_only"] += 1
-                for j, (aid, _) in enumerate(succ):
-                    if last and j > vj:
-                        break
-                    fired[aid % k] += 1
+                if self.missing is None:
+                    for j, (aid, _) in enumerate(succ):
+                        if last and j > vj:
+                            break
+                        fired[aid % k] += 1
+                else:  # expand numbered only the successors that exist: vj counts those
+                    j = -1
+                    for aid, t in succ:
+                        if last and j == vj:
+                            break
+                        fired[aid % k] += 1
+                        if t is not None:
+                            j += 1
         return {"generated": generated, "fired": fired, "terminal": terminal, "new": new, "action_new": action_new}
 
     def expand_ray(self) -> tuple:
@@ -474,6 +503,14 @@ class Partition:
         self.lo, self.hi = hi, len(self.states)
         self.rank = list(ranks)
         self.new_keys, self.new_rank = {}, []
+        self._judge_frontier()
+
+    def _judge_frontier(self) -> None:
+        """Watched steps: the frontier's server components, left alone by a step (see __init__)."""
+        if self.watched:
+            initial, states = self.stepc.initial, self.states
+            for p in self.frontier:
+                initial(states[p])  # type: ignore[arg-type]
 
     # --- counterexamples
 
@@ -526,6 +563,7 @@ class Partition:
         self.seen = {canonical(e) if canonical else e for e in self.states}
         if data:
             self.lo, self.hi, self.rank, self.frontier = data["lo"], data["hi"], data["rank"], data["frontier"]
+            self._judge_frontier()
         self.ckpt_states, self.ckpt_labels, self.chunks = len(self.states), len(labels), len(chunks)
         self.engine.export_components()  # what came from the checkpoint is known everywhere already
         return len(self.states)
