@@ -407,15 +407,18 @@ class _StepChecker(_Checker):
 
     def initial(self, s: int) -> None:
         """A watching engine reports changes only: the components of an initial state left as they are."""
-        shifts, w, mask = self.pairs  # type: ignore[misc]
+        shifts, _, mask = self.pairs  # type: ignore[misc]
         for sh in shifts:
-            c = (s >> sh) & mask
-            key = c << w | c
-            if key not in self.pair_ok:
-                if self._doubtful_pair(c, c):
-                    self.doubtful.add(key)
-                else:
-                    self.pair_ok.add(key)
+            self.judge_kept((s >> sh) & mask)
+
+    def judge_kept(self, c: int) -> None:
+        """Component ``c`` left as it is by a step: known to hold, or doubtful (see :meth:`reported`)."""
+        key = c << self.pairs[1] | c  # type: ignore[index]
+        if key not in self.pair_ok:
+            if self._doubtful_pair(c, c):
+                self.doubtful.add(key)
+            else:
+                self.pair_ok.add(key)
 
     def _doubtful_pair(self, a: int, b: int) -> bool:
         objs, cfg = self.server_objs, self.cfg

@@ -161,6 +161,7 @@ class Partition:
         self.successors, self.missing = omitting() if omitting is not None and not deadlock else \
             (engine.successors, None)
         self.missing_before: dict[int, int] = {}  # the left-out counts at the end of the previous expand
+        self.judged = 0  # server components judged left alone so far (see _judge_frontier)
         self.own_batch: tuple[list, list] = ([], [])
         self.routed = self.sent_local = self.expanded = 0
 
@@ -215,12 +216,15 @@ class Partition:
         fired_new = [0] * self.k
         viol = None
         states, via, k = self.states, self.via, self.k
+        inv = self.inv
+        project, memo = (inv.project, inv.memo) if inv.props else (None, None)
         for m in order:
             idx = hi + m
             if via[idx] >= 0:
                 fired_new[via[idx] % k] += 1
-            if viol is None and (bad := self.inv.first_violated(states[idx])) is not None:
-                viol = (new_rank[m], 1, "state", bad.name, self.gid(idx))
+            if viol is None and inv.props and (project is None or project(states[idx]) not in memo):
+                if (bad := inv.first_violated(states[idx])) is not None:  # (it looks the memo up again)
+                    viol = (new_rank[m], 1, "state", bad.name, self.gid(idx))
         return {"over": False, "new": len(new_rank), "action_new": fired_new, "violation": viol,
                 "keys": [new_rank[m] for m in order], "rss": rss_bytes(),
                 "pending": [p.name for p in self.inv.pending + self.stepc.pending]}
@@ -506,11 +510,16 @@ class Partition:
         self._judge_frontier()
 
     def _judge_frontier(self) -> None:
-        """Watched steps: the frontier's server components, left alone by a step (see __init__)."""
+        """Watched steps: every server component this worker's engine knows (its own, and those imported with
+        other workers' states) judged left alone by a step, each once (see __init__); the frontier's states
+        hold no other."""
         if self.watched:
-            initial, states = self.stepc.initial, self.states
-            for p in self.frontier:
-                initial(states[p])  # type: ignore[arg-type]
+            objs = self.stepc.server_objs
+            if len(objs) > self.judged:
+                judge = self.stepc.judge_kept
+                for c in list(objs)[self.judged:]:  # (ids in the order met: dicts keep it)
+                    judge(c)
+                self.judged = len(objs)
 
     # --- counterexamples
 
