@@ -135,7 +135,8 @@ class Partition:
         self.parent = array("q")  # global id of the parent (-1: initial)
         self.via = array("q")  # action id, in the parent owner's label table
         self.seen: set[Hashable] = set()
-        #: canonical keys this worker has sent to their owners (a bounded cache, see expand)
+        #: canonical keys this worker has sent to their owners, and those of the states it owns (so that a
+        #: successor is looked up once); what was sent is a bounded cache (see expand)
         self.known: set[Hashable] = set()
         self.lo = self.hi = 0  # the frontier: states[lo:hi]
         self.frontier: list[int] = []  # the frontier's indices, in rank order
@@ -288,7 +289,7 @@ class Partition:
                         except IndexError:
                             fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
                             fired_aid[aid] += 1
-                        if t is None or t in seen or t in known:
+                        if t is None or t in known:
                             continue
                         known_add(t)
                         out[route(route_key(t) if route_key else t) % count].append((t, g, aid, base | j))
@@ -346,7 +347,7 @@ class Partition:
                                 viol = (base | j, 0, "transition", bad.name, (g, aid, t))
                             continue
                     key = canonical(t) if canonical is not None else t
-                    if key in seen or key in known:
+                    if key in known:
                         continue
                     known_add(key)
                     o = route(route_key(key) if route_key else key) % count
@@ -370,8 +371,9 @@ class Partition:
                     generated += n - before.get(aid, 0)
                     fired[aid % k] += n - before.get(aid, 0)
             self.missing_before = now_missing
-        if len(known) > KNOWN_CAP:
-            known.clear()  # a cache: forgetting only means sending some states again
+        if len(known) > KNOWN_CAP + len(seen):  # a cache: forgetting only means sending some states again
+            known.clear()
+            known.update(seen)
         t_pack = time.perf_counter()
         batches: list[bytes | None] = [None if o == me else pickle.dumps((out[o], out_keys[o]), protocol=HIGHEST)
                                        for o in range(count)]
@@ -502,6 +504,7 @@ class Partition:
         """The level is complete: its new states (``ranks``: their dense ranks, in ascending rank-key order)
         become the frontier."""
         self.seen.update(self.new_keys)
+        self.known.update(self.new_keys)
         hi = self.hi
         self.frontier = [hi + m for m in self.order]
         self.lo, self.hi = hi, len(self.states)
@@ -570,6 +573,7 @@ class Partition:
         self.engine.restore_labels(labels)
         canonical = self.canonical
         self.seen = {canonical(e) if canonical else e for e in self.states}
+        self.known = set(self.seen)
         if data:
             self.lo, self.hi, self.rank, self.frontier = data["lo"], data["hi"], data["rank"], data["frontier"]
             self._judge_frontier()
