@@ -163,7 +163,7 @@ class Partition:
             (engine.successors, None)
         self.missing_before: dict[int, int] = {}  # the left-out counts at the end of the previous expand
         self.judged = 0  # server components judged left alone so far (see _judge_frontier)
-        self.own_batch: tuple[list, list] = ([], [])
+        self.level_hi = 0  # where the level being made starts in states (see expand)
         self.routed = self.sent_local = self.expanded = 0
 
     # --- helpers
@@ -258,6 +258,14 @@ class Partition:
             srv_bits, top_shift, below, parts_ok = self._pair_tables()
         viol = None  # (rank key, order, kind, property, payload)
         states, rank, fault_ids, deadlock = self.states, self.rank, self.fault_ids, self.deadlock
+        # successors this worker owns go straight into the level's new states (what absorb would do with a
+        # batch of its own: the first sending has the least rank among them; other workers' batches, taken in
+        # by absorb, may still bring a lesser one)
+        self.level_hi = len(states)
+        new_keys: dict[Hashable, int] = {}
+        new_rank: list[int] = []
+        self.new_keys, self.new_rank = new_keys, new_rank
+        parent_append, via_append, rank_append = self.parent.append, self.via.append, new_rank.append
         budget = MEMORY_EVERY
         try:
             for n, p in enumerate(self.frontier):
@@ -292,7 +300,15 @@ class Partition:
                         if t is None or t in known:
                             continue
                         known_add(t)
-                        out[route(route_key(t) if route_key else t) % count].append((t, g, aid, base | j))
+                        o = route(route_key(t) if route_key else t) % count
+                        if o == me:
+                            new_keys[t] = len(states)
+                            states.append(t)
+                            parent_append(g)
+                            via_append(aid)
+                            rank_append(base | j)
+                        else:
+                            out[o].append((t, g, aid, base | j))
                     budget -= 1
                     if budget == 0:
                         budget = MEMORY_EVERY
@@ -351,9 +367,16 @@ class Partition:
                         continue
                     known_add(key)
                     o = route(route_key(key) if route_key else key) % count
-                    out[o].append((t, g, aid, base | j))
-                    if canonical is not None:
-                        out_keys[o].append(key)
+                    if o == me:
+                        new_keys[key] = len(states)
+                        states.append(t)
+                        parent_append(g)
+                        via_append(aid)
+                        rank_append(base | j)
+                    else:
+                        out[o].append((t, g, aid, base | j))
+                        if canonical is not None:
+                            out_keys[o].append(key)
                 if watched and stepc.doubtful:
                     stepc.settle()
                 budget -= 1
@@ -377,12 +400,11 @@ class Partition:
         t_pack = time.perf_counter()
         batches: list[bytes | None] = [None if o == me else pickle.dumps((out[o], out_keys[o]), protocol=HIGHEST)
                                        for o in range(count)]
-        self.own_batch = (out[me], out_keys[me])  # what stays here is not pickled
         now = time.perf_counter()
         self.t_move += now - t_pack
         self.t_expand += t_pack - t_start
         self.routed += sum(len(out[o]) for o in range(count) if o != me)
-        self.sent_local += len(out[me])
+        self.sent_local += len(new_rank)
         self.expanded += len(self.frontier)
         return {"over": False, "generated": generated, "fired": fired, "terminal": terminal, "violation": viol,
                 "batches": batches, "components": eng.export_components(), "rss": rss_bytes()}
@@ -398,19 +420,15 @@ class Partition:
                 eng.import_components(payload)
         seen = self.seen
         states, parent, via = self.states, self.parent, self.via
-        new_keys: dict[Hashable, int] = {}
-        new_rank: list[int] = []
-        hi = len(states)
+        new_keys, new_rank, hi = self.new_keys, self.new_rank, self.level_hi  # (expand put its own ones there)
         budget = MEMORY_EVERY
         try:
             for blob in batches:
-                if blob is None:
-                    entries, keys = self.own_batch
-                    self.own_batch = ([], [])
-                else:
-                    t0 = time.perf_counter()
-                    entries, keys = pickle.loads(blob)
-                    self.t_move += time.perf_counter() - t0
+                if blob is None:  # this worker's own successors: already in (see expand)
+                    continue
+                t0 = time.perf_counter()
+                entries, keys = pickle.loads(blob)
+                self.t_move += time.perf_counter() - t0
                 for n, (t, g, aid, r) in enumerate(entries):
                     key = keys[n] if keys else t
                     if key in seen:
