@@ -338,6 +338,8 @@ class _StepChecker(_Checker):
         self.pair_ok: set[int] = set()  # pairs a << width | b on which every property holds
         self.doubtful: set[int] = set()  # pairs reported by a watching engine, not known to hold (see watch)
         self._settled_at: tuple[int, int] = (-1, -1)  # (pairs known, antecedents pending) at the last settle
+        self._tables: tuple[int, list[int], list[int]] | None = None  # see pair_tables
+        self.parts_ok: set[int] = set()  # servers parts whose servers left alone keep every property (left_alone)
         slots = getattr(engine, "server_slots", None)
         if (self.props and slots is not None and self.project is not None
                 and all(p.per_server is not None and (p.antecedent is None) == (p.per_server[1] is None)
@@ -451,18 +453,59 @@ class _StepChecker(_Checker):
         self._settled_at = (len(ok), len(self.pending))
 
     def pair_tables(self) -> tuple[int, list[int], list[int]]:
-        """For the successor loops: the bits of the servers' slots, and per bit position (``bit_length()`` of
-        a difference) the shift of the server slot holding it and the mask of the bits below that slot."""
-        shifts, w, mask = self.pairs  # type: ignore[misc]
-        bits = 0
-        for sh in shifts:
-            bits |= mask << sh
-        top = [0] * (max(shifts) + w + 1)
-        below = [0] * len(top)
-        for sh in shifts:
-            for bit in range(sh + 1, sh + w + 1):
-                top[bit], below[bit] = sh, (1 << sh) - 1
-        return bits, top, below
+        """The bits of the servers' slots, and per bit position (``bit_length()`` of a difference) the shift of
+        the server slot holding it and the mask of the bits below that slot (built once)."""
+        if self._tables is None:
+            shifts, w, mask = self.pairs  # type: ignore[misc]
+            bits = 0
+            for sh in shifts:
+                bits |= mask << sh
+            top = [0] * (max(shifts) + w + 1)
+            below = [0] * len(top)
+            for sh in shifts:
+                for bit in range(sh + 1, sh + w + 1):
+                    top[bit], below[bit] = sh, (1 << sh) - 1
+            self._tables = (bits, top, below)
+        return self._tables
+
+    def left_alone(self, s: int) -> tuple[int, ...] | None:
+        """:meth:`servers_hold` for state ``s``, remembered by servers part when it is ``()`` (evaluating it
+        then has no effect of its own: only steps mark antecedents); what :meth:`pair_step` starts from."""
+        sp = s & self.pair_tables()[0]
+        if sp in self.parts_ok:
+            return ()
+        whole = self.servers_hold(s)
+        if whole == ():
+            self.parts_ok.add(sp)
+        return whole
+
+    def pair_step(self, s: int, t: int, whole: tuple[int, ...] | None,
+                  ) -> tuple[Property | None, tuple[int, ...] | None]:
+        """Check the step ``s -> t`` on the pairs of server components it changes (``whole``: what
+        :meth:`left_alone` said of ``s``, as the previous steps from ``s`` left it): the first property it
+        violates (None: none), and what ``whole`` becomes (a pending antecedent that held on a server the step
+        leaves alone is settled)."""
+        if whole is None:  # a server left alone breaks a property: check whole steps
+            return self.first_violated(s, t, None), None
+        bits, top, below = self.pair_tables()
+        _, w, mask = self.pairs  # type: ignore[misc]
+        x = (s ^ t) & bits
+        if whole:  # a pending antecedent holds on a server if the step leaves it alone
+            for sh in whole:
+                if not (x >> sh) & mask:
+                    self.kept((s >> sh) & mask)
+            if not self.pending:
+                whole = ()
+        ok = self.pair_ok
+        while x:  # the changed servers, highest first (most steps change one)
+            bl = x.bit_length()
+            sh = top[bl]
+            a, b = (s >> sh) & mask, (t >> sh) & mask
+            if (a << w | b) not in ok and not self.pair_holds(a, b):
+                if (bad := self.first_violated(s, t, None)) is not None:
+                    return bad, whole
+            x &= below[bl]
+        return None, whole
 
     def kept(self, c: int) -> None:
         """A step left a server at component ``c``: the pending antecedents are evaluated on (c, c)."""
@@ -594,10 +637,6 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
     pairs_on = step_on and stepc.pairs is not None
     watched = False
     if pairs_on:
-        _, pair_w, pair_mask = stepc.pairs  # type: ignore[misc]
-        pair_ok, pair_holds, servers_hold = stepc.pair_ok, stepc.pair_holds, stepc.servers_hold
-        srv_bits, top_shift, below = stepc.pair_tables()
-        parts_ok: set[int] = set()
         watched = not keep_index and stepc.watch()  # the engine reports server changes as it makes them
 
     def add(e: Hashable, key: Hashable, p: int, aid: int) -> int:
@@ -650,88 +689,13 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         else:
                             terminal["faults_only"] += 1
                 steps_here = step_on
+                pair_steps = False  # steps checked on the pairs of server components they change
                 if watched and not stepc.doubtful:
                     steps_here = False  # every pair the successors can have, changed or kept, is known to hold
                 elif not keep_index and pairs_on:  # per-server step properties: see _StepChecker.pairs
-                    # whether every server left alone by a step keeps the properties (None: not so; else the
-                    # servers on which a pending antecedent then holds), by servers part (those with no such
-                    # server remembered: evaluating it has no effect of its own, only steps do)
-                    sp = s & srv_bits
-                    if sp in parts_ok:
-                        whole: Any = ()
-                    else:
-                        whole = servers_hold(s)
-                        if whole == ():
-                            parts_ok.add(sp)
-                    slow = whole != ()
-                if steps_here and not keep_index and pairs_on:
-                    for aid, t in succ:
-                        try:
-                            fired_aid[aid] += 1
-                        except IndexError:
-                            if aid < FIRED_BY_AID:
-                                fired_aid.extend([0] * (aid + 1024 - len(fired_aid)))
-                                fired_aid[aid] += 1
-                            else:
-                                fired[aid % k_names] += 1
-                        if t is None:
-                            continue
-                        if slow:
-                            if whole is None:  # some server left alone breaks a property: check whole steps
-                                if (bad := stepc.first_violated(s, t, None)) is not None:
-                                    raise _Found(bad, p, (aid, t))
-                                x = 0
-                            else:  # a pending antecedent holds on a server if the step leaves it alone
-                                x = (s ^ t) & srv_bits
-                                for sh in whole:
-                                    if not (x >> sh) & pair_mask:
-                                        stepc.kept((s >> sh) & pair_mask)
-                                if not stepc.pending:
-                                    whole, slow = (), False
-                        else:
-                            x = (s ^ t) & srv_bits
-                        while x:  # the changed servers, highest first (most steps change one)
-                            bl = x.bit_length()
-                            sh = top_shift[bl]
-                            a = (s >> sh) & pair_mask
-                            b = (t >> sh) & pair_mask
-                            if (a << pair_w | b) not in pair_ok and not pair_holds(a, b):
-                                if (bad := stepc.first_violated(s, t, None)) is not None:
-                                    raise _Found(bad, p, (aid, t))
-                            x &= below[bl]
-                        if t == s or t in seen:  # (seen holds the raw states stored too: no canonical form needed)
-                            continue
-                        if canonical is None:
-                            key = t
-                        else:
-                            key = canonical(t)
-                            if key in seen:
-                                continue
-                        if at_depth_limit:
-                            verdict, reason = "incomplete", f"depth limit {limits.max_depth} reached"
-                            continue
-                        idx = len(states)
-                        states_append(t)
-                        parent_append(p)
-                        try:
-                            via_append(aid)
-                        except OverflowError:  # an action id beyond 32 bits: widen
-                            via = array("q", via)
-                            via_append = via.append
-                            via_append(aid)
-                        seen_add(key)
-                        if canonical is not None and key != t:
-                            seen_add(t)
-                        new_by[aid % k_names] += 1
-                        if inv_on and (inv_project is None or inv_project(t) not in inv_memo):
-                            if (bad := inv.first_violated(t)) is not None:
-                                raise _Found(bad, idx)
-                        if max_states is not None and len(states) >= max_states:
-                            raise _Stop(f"state limit {max_states} reached")
-                    succ = ()
-                    if watched and stepc.doubtful:
-                        stepc.settle()
-                ok_steps = known_ok(s) if steps_here and succ else None
+                    whole = stepc.left_alone(s)
+                    pair_steps = True
+                ok_steps = known_ok(s) if steps_here and succ and not pair_steps else None
                 if not keep_index:  # the same loop as below, less the recording of edges (most runs)
                     for aid, t in succ:
                         try:
@@ -745,7 +709,11 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         if t is None:
                             continue
                         if steps_here:
-                            if ok_steps is None:
+                            if pair_steps:
+                                bad, whole = stepc.pair_step(s, t, whole)
+                                if bad is not None:
+                                    raise _Found(bad, p, (aid, t))
+                            elif ok_steps is None:
                                 if (bad := stepc.first_violated(s, t, None)) is not None:
                                     raise _Found(bad, p, (aid, t))
                             elif (pt := step_project(t)) not in ok_steps:
@@ -781,6 +749,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                         if max_states is not None and len(states) >= max_states:
                             raise _Stop(f"state limit {max_states} reached")
                     succ = ()  # the loop below has nothing left to do
+                    if watched and stepc.doubtful:
+                        stepc.settle()
                 for aid, t in succ:
                     try:  # counted per aid (no modulo per successor), folded into actions at the end
                         fired_aid[aid] += 1

@@ -52,6 +52,7 @@ from typing import Any
 
 from refmodel.checkers.bfs import (
     DEADLOCK,
+    FIRED_BY_AID,
     CheckResult,
     Limits,
     Progress,
@@ -151,7 +152,6 @@ class Partition:
         # figures for benchmarks/parallel.py: seconds expanding (successors, step checks, routing) and moving
         # (pickling and unpickling batches), states sent to other workers and to this one, states expanded
         self.t_expand = self.t_move = self.t_absorb = 0.0
-        self._pairs: tuple[int, list[int], list[int], set[int]] | None = None
         # as in the one-worker search (bfs.py): the engine reports the server changes its memoised successors
         # make, so that per-server step properties need no check per successor while nothing is doubtful
         # (every frontier state's components are judged left alone in advance()/load(), since a worker
@@ -174,13 +174,6 @@ class Partition:
 
     def gid(self, idx: int) -> int:
         return idx * self.count + self.index
-
-    def _pair_tables(self) -> tuple[int, list[int], list[int], set[int]]:
-        """For per-server step checks: the step checker's tables (:meth:`_StepChecker.pair_tables`) and the
-        servers parts whose unchanged servers are known to keep every property (built once)."""
-        if self._pairs is None:
-            self._pairs = (*self.stepc.pair_tables(), set())
-        return self._pairs
 
     def _check_memory(self) -> None:
         if self.memory_share is not None and rss_bytes() > self.memory_share:
@@ -250,12 +243,7 @@ class Partition:
         seen, known, route_key = self.seen, self.known, self.route_key
         known_add = known.add
         pairs = stepc.pairs if stepc.active else None
-        plain = not stepc.active and canonical is None
-        fired_aid: list[int] = []  # the lean loop counts per action id (folded into fired at the end)
-        if pairs is not None:
-            _, pair_w, pair_mask = pairs
-            pair_ok, pair_holds = stepc.pair_ok, stepc.pair_holds
-            srv_bits, top_shift, below, parts_ok = self._pair_tables()
+        fired_aid: list[int] = []  # counted per action id (folded into fired at the end)
         viol = None  # (rank key, order, kind, property, payload)
         states, rank, fault_ids, deadlock = self.states, self.rank, self.fault_ids, self.deadlock
         # successors this worker owns go straight into the level's new states (what absorb would do with a
@@ -287,81 +275,37 @@ class Partition:
                     if fault_ids and all(aid % k in fault_ids for aid, _ in succ):
                         terminal["faults_only"] += 1
                 g = p * count + me
-                steps_here = pairs is None or not watched or bool(stepc.doubtful)  # (see __init__)
-                if plain or (not steps_here and canonical is None):  # no step to check, no symmetry: lean
-                    j = -1
-                    for aid, t in succ:
-                        j += 1
-                        try:
-                            fired_aid[aid] += 1
-                        except IndexError:
-                            fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
-                            fired_aid[aid] += 1
-                        if t is None or t in known:
-                            continue
-                        known_add(t)
-                        o = route(route_key(t) if route_key else t) % count
-                        if o == me:
-                            new_keys[t] = len(states)
-                            states.append(t)
-                            parent_append(g)
-                            via_append(aid)
-                            rank_append(base | j)
-                        else:
-                            out[o].append((t, g, aid, base | j))
-                    budget -= 1
-                    if budget == 0:
-                        budget = MEMORY_EVERY
-                        self._check_memory()
-                    continue
-                if pairs is not None and steps_here:  # per-server step properties, as in bfs.py
-                    sp = s & srv_bits
-                    if sp in parts_ok:
-                        whole: Any = ()
-                    else:
-                        whole = stepc.servers_hold(s)
-                        if whole == ():
-                            parts_ok.add(sp)
-                    slow = whole != ()
-                else:
-                    ok_steps = stepc.known_ok(s) if stepc.active and pairs is None else None
+                # the steps' checks: on the pairs of server components they change, on the memo of projected
+                # states, or none (no step property, or a watching engine with nothing doubtful: see __init__)
+                pair_steps = pairs is not None and (not watched or bool(stepc.doubtful))
+                memo_steps = pairs is None and stepc.active
+                if pair_steps:
+                    whole = stepc.left_alone(s)
+                elif memo_steps:
+                    ok_steps = stepc.known_ok(s)
                 j = -1
                 for aid, t in succ:
                     j += 1
-                    fired[aid % k] += 1
+                    try:
+                        fired_aid[aid] += 1
+                    except IndexError:
+                        if aid < FIRED_BY_AID:
+                            fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
+                            fired_aid[aid] += 1
+                        else:
+                            fired[aid % k] += 1
                     if t is None:
                         continue
-                    if pairs is not None and steps_here:
+                    if pair_steps:
+                        bad, whole = stepc.pair_step(s, t, whole)
+                    elif memo_steps and (ok_steps is None or step_project(t) not in ok_steps):
+                        bad = stepc.first_violated(s, t, ok_steps)
+                    else:
                         bad = None
-                        if slow:
-                            if whole is None:  # a server left alone breaks a property: check whole steps
-                                bad = stepc.first_violated(s, t, None)
-                                x = 0
-                            else:  # a pending antecedent holds on a server the step leaves alone
-                                x = (s ^ t) & srv_bits
-                                for sh in whole:
-                                    if not (x >> sh) & pair_mask:
-                                        stepc.kept((s >> sh) & pair_mask)
-                                if not stepc.pending:
-                                    whole, slow = (), False
-                        else:
-                            x = (s ^ t) & srv_bits
-                        while x and bad is None:  # the servers the step changes
-                            bl = x.bit_length()
-                            sh = top_shift[bl]
-                            a, b = (s >> sh) & pair_mask, (t >> sh) & pair_mask
-                            if (a << pair_w | b) not in pair_ok and not pair_holds(a, b):
-                                bad = stepc.first_violated(s, t, None)
-                            x &= below[bl]
-                        if bad is not None:
-                            if viol is None or base | j < viol[0]:
-                                viol = (base | j, 0, "transition", bad.name, (g, aid, t))
-                            continue
-                    elif pairs is None and stepc.active and (ok_steps is None or step_project(t) not in ok_steps):
-                        if (bad := stepc.first_violated(s, t, ok_steps)) is not None:
-                            if viol is None or base | j < viol[0]:
-                                viol = (base | j, 0, "transition", bad.name, (g, aid, t))
-                            continue
+                    if bad is not None:
+                        if viol is None or base | j < viol[0]:
+                            viol = (base | j, 0, "transition", bad.name, (g, aid, t))
+                        continue
                     key = canonical(t) if canonical is not None else t
                     if key in known:
                         continue
