@@ -553,7 +553,23 @@ class HashInterner:
 _NOTHING = object()
 
 
-class ExplicitEngine(Engine):
+class LabelledEngine(Engine):
+    """An engine whose action ids come from a :class:`LabelTable` (``self._labels``): labels asked for by id,
+    listed in id order, and restored in that order (checkpoints)."""
+
+    _labels: LabelTable
+
+    def label(self, aid: int) -> Label:
+        return self._labels.label(aid)
+
+    def labels(self) -> list[Label]:
+        return self._labels.all_labels()
+
+    def restore_labels(self, labels: Sequence[Label]) -> None:
+        self._labels.restore(labels)
+
+
+class ExplicitEngine(LabelledEngine):
     """An engine over the readable states themselves: correct for any model, and the yardstick faster
     engines are tested against.  With symmetry, every member of an orbit is recorded when the orbit is first
     met, and the canonical key is the orbit's serial number."""
@@ -584,15 +600,6 @@ class ExplicitEngine(Engine):
 
     def decode(self, e: Hashable, hide: frozenset[str] = frozenset()) -> Any:
         return hide_fields(e, hide)
-
-    def label(self, aid: int) -> Label:
-        return self._labels.label(aid)
-
-    def labels(self) -> list[Label]:
-        return self._labels.all_labels()
-
-    def restore_labels(self, labels: Sequence[Label]) -> None:
-        self._labels.restore(labels)
 
 
 class PortableExplicitEngine(ExplicitEngine):
@@ -648,7 +655,7 @@ def slot_reader(shifts: Sequence[int], mask: int) -> Callable[[int], list[int]]:
     return lambda e: [(e >> sh) & mask for sh in shifts]
 
 
-class PackedEngine(Engine):
+class PackedEngine(LabelledEngine):
     """What the fast engines share: states packed into one int (components interned, each in a slot of
     ``slot_masks``), labels interned in a :class:`LabelTable`, and an ``encode`` of readable states.  A
     subclass gives ``successors``, ``canonical``, ``decode``, ``encode`` and, when portable, the component
@@ -666,15 +673,6 @@ class PackedEngine(Engine):
 
     def initial(self) -> list[Hashable]:
         return [self.encode(s) for s in self.system.init_states() if self.system.constraint(s)]
-
-    def label(self, aid: int) -> Label:
-        return self._labels.label(aid)
-
-    def labels(self) -> list[Label]:
-        return self._labels.all_labels()
-
-    def restore_labels(self, labels: Sequence[Label]) -> None:
-        self._labels.restore(labels)
 
     def projector(self, reads: frozenset[str]) -> Callable[[Hashable], Hashable] | None:
         mask = 0
