@@ -49,6 +49,24 @@ def reachable(engine, symmetry: bool = False, max_depth: int | None = None) -> t
     return states, generated
 
 
+def same_result(a, b) -> None:
+    """Two check results agree on everything but timings: counts, levels, actions fired and first reached,
+    vacuity, why a run stopped, and the counterexample (property, explanation, servers, steps, states)."""
+    assert (a.verdict, a.distinct_states, a.generated_states, a.depth, a.levels) == \
+        (b.verdict, b.distinct_states, b.generated_states, b.depth, b.levels)
+    assert a.action_fired == b.action_fired
+    assert a.action_new == b.action_new
+    assert a.vacuous == b.vacuous
+    assert a.incomplete_reason == b.incomplete_reason
+    if a.violation is None:
+        assert b.violation is None
+    else:
+        va, vb = a.violation, b.violation
+        assert (va.invariant, va.why, va.servers) == (vb.invariant, vb.why, vb.servers)
+        assert [str(s.action) for s in va.trace] == [str(s.action) for s in vb.trace]
+        assert [s.state for s in va.trace] == [s.state for s in vb.trace]
+
+
 # Hypothesis profiles: `ci` (the default) is fast and deterministic; `deep` runs long searches.  Choose with
 # REFMODEL_HYPOTHESIS_PROFILE=deep (see README).
 from hypothesis import HealthCheck, settings  # noqa: E402

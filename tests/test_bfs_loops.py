@@ -6,6 +6,7 @@ the successor where a violation stops the run)."""
 from __future__ import annotations
 
 import pytest
+from conftest import same_result
 
 from refmodel import invariants
 from refmodel.checkers.bfs import Limits, check
@@ -16,27 +17,12 @@ DEFAULTS = invariants.defaults("raft")
 SMALL = RaftConfig(servers=2, max_term=2, max_log=1, max_msg_count=1, max_msgs=1)
 
 
-def _same(a, b) -> None:
-    assert (a.verdict, a.distinct_states, a.generated_states, a.depth, a.levels) == \
-        (b.verdict, b.distinct_states, b.generated_states, b.depth, b.levels)
-    assert a.action_fired == b.action_fired
-    assert a.action_new == b.action_new
-    assert a.vacuous == b.vacuous
-    assert a.incomplete_reason == b.incomplete_reason
-    if a.violation is None:
-        assert b.violation is None
-    else:
-        assert a.violation.invariant == b.violation.invariant
-        assert [str(s.action) for s in a.violation.trace] == [str(s.action) for s in b.violation.trace]
-        assert [s.state for s in a.violation.trace] == [s.state for s in b.violation.trace]
-
-
 @pytest.mark.parametrize("symmetry", [False, True])
 def test_lean_loop_agrees_with_recording_loop(symmetry):
     lean = check(build(SMALL).engine(), DEFAULTS, symmetry=symmetry)
     recording = check(build(SMALL).engine(), DEFAULTS, symmetry=symmetry, graph=True)
     assert lean.verdict == "pass"
-    _same(lean, recording)
+    same_result(lean, recording)
 
 
 @pytest.mark.parametrize("mutant,cfg", [
@@ -48,7 +34,7 @@ def test_lean_loop_agrees_on_violations(mutant, cfg):
     lean = check(build(cfg, mutant).engine(), DEFAULTS)
     recording = check(build(cfg, mutant).engine(), DEFAULTS, graph=True)
     assert lean.verdict == "violation"
-    _same(lean, recording)
+    same_result(lean, recording)
 
 
 @pytest.mark.parametrize("limits", [Limits(max_states=500), Limits(max_depth=7)])
@@ -56,7 +42,7 @@ def test_lean_loop_agrees_when_stopped(limits):
     lean = check(build(SMALL).engine(), DEFAULTS, limits=limits)
     recording = check(build(SMALL).engine(), DEFAULTS, limits=limits, graph=True)
     assert lean.verdict == "incomplete"
-    _same(lean, recording)
+    same_result(lean, recording)
 
 
 def test_via_widens_beyond_32_bits():
@@ -110,4 +96,4 @@ def test_lean_loop_checks_raft_steps_per_server():
         lean = check(build(cfg).engine(), DEFAULTS, symmetry=symmetry)
         recording = check(build(cfg).engine(), DEFAULTS, symmetry=symmetry, transitions=True)
         assert lean.verdict == "pass"
-        _same(lean, recording)
+        same_result(lean, recording)

@@ -15,6 +15,7 @@ import dataclasses
 import random
 
 import pytest
+from conftest import same_result
 
 from refmodel import invariants
 from refmodel.checkers.bfs import check
@@ -125,21 +126,6 @@ def test_raft_terms_agree_with_functions_holding_and_failing():
         assert {a for _, a in values} == {True, False}, name
 
 
-def _same(a, b) -> None:
-    assert (a.verdict, a.distinct_states, a.generated_states, a.depth, a.levels) == \
-        (b.verdict, b.distinct_states, b.generated_states, b.depth, b.levels)
-    assert a.action_fired == b.action_fired
-    assert a.action_new == b.action_new
-    assert a.vacuous == b.vacuous
-    if a.violation is None:
-        assert b.violation is None
-    else:
-        va, vb = a.violation, b.violation
-        assert (va.invariant, va.why, va.servers) == (vb.invariant, vb.why, vb.servers)
-        assert [str(s.action) for s in va.trace] == [str(s.action) for s in vb.trace]
-        assert [s.state for s in va.trace] == [s.state for s in vb.trace]
-
-
 @pytest.mark.parametrize("cfg,mutant,symmetry,verdict", [
     (RaftConfig(servers=2, max_term=2, max_log=1, max_msg_count=1, max_msgs=2), None, False, "pass"),
     (RaftConfig(servers=3, max_term=2, max_log=0, max_msg_count=1, max_msgs=1), None, True, "pass"),
@@ -158,7 +144,7 @@ def test_piecewise_checks_find_what_whole_checks_find(cfg, mutant, symmetry, ver
     assert engine._on_server_step is not None  # the lean loop had the engine report its server changes
     whole = check(build(cfg, mutant).engine(), _plain(DEFAULTS), symmetry=symmetry)
     assert piecewise.verdict == verdict
-    _same(piecewise, whole)
+    same_result(piecewise, whole)
 
 
 def test_seeded_step_bug_caught_with_the_same_counterexample():
@@ -177,7 +163,7 @@ def test_seeded_step_bug_caught_with_the_same_counterexample():
     slow = check(build(cfg).engine(), _plain([*DEFAULTS, prop]))
     assert fast.verdict == "violation" and fast.violation.invariant == "t.no_timeout"
     assert [s.action.action for s in fast.violation.trace[1:]] == ["Timeout"]
-    _same(fast, slow)
+    same_result(fast, slow)
 
 
 def test_terms_that_disagree_with_their_function_are_reported():
@@ -252,4 +238,4 @@ def test_clique_piecewise_checks_find_what_whole_checks_find(mutant, bounds, ver
     piecewise = check(_poa(mutant, **bounds).engine(), POA_DEFAULTS, deadlock=True)
     whole = check(_poa(mutant, **bounds).engine(), _plain(POA_DEFAULTS), deadlock=True)
     assert piecewise.verdict == verdict
-    _same(piecewise, whole)
+    same_result(piecewise, whole)
