@@ -399,13 +399,8 @@ class _StepChecker(_Checker):
         pair (b, b), a server left at ``b`` by a later step, is decided alike (with the initial states'
         components, see :meth:`initial`, that covers every component a state can hold: no per-state check of
         the servers a step leaves alone while nothing is doubtful)."""
-        w = self.pairs[1]  # type: ignore[index]
-        for key in (a << w | b, b << w | b):  # the change, and the new component left as it is by a later step
-            if key not in self.pair_ok:
-                if self._doubtful_pair(key >> w, key & self.pairs[2]):  # type: ignore[index]
-                    self.doubtful.add(key)
-                else:
-                    self.pair_ok.add(key)
+        self._decide(a, b)
+        self._decide(b, b)  # the new component, left as it is by a later step
 
     def initial(self, s: int) -> None:
         """A watching engine reports changes only: the components of an initial state left as they are."""
@@ -415,9 +410,13 @@ class _StepChecker(_Checker):
 
     def judge_kept(self, c: int) -> None:
         """Component ``c`` left as it is by a step: known to hold, or doubtful (see :meth:`reported`)."""
-        key = c << self.pairs[1] | c  # type: ignore[index]
+        self._decide(c, c)
+
+    def _decide(self, a: int, b: int) -> None:
+        """The pair (a, b) known to hold, or doubtful (see :meth:`reported`), unless known already."""
+        key = a << self.pairs[1] | b  # type: ignore[index]
         if key not in self.pair_ok:
-            if self._doubtful_pair(c, c):
+            if self._doubtful_pair(a, b):
                 self.doubtful.add(key)
             else:
                 self.pair_ok.add(key)

@@ -248,7 +248,7 @@ class FastRaftEngine(PackedEngine):
         build_bag_info, el_add, build_el_add = (self._build_bag_info,
                                                                self._el_add, self._build_el_add)
         mask = self.mask
-        read_servers = slot_reader(shifts, mask)
+        read_servers = self._read_servers
 
         def successors(e: int) -> list[tuple[int, int | None]]:
             out: list[tuple[int, int | None]] = []
