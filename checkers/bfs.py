@@ -245,10 +245,11 @@ class _StateChecker(_Checker):
             self._remember(key)
         return None
 
-    def _remember(self, key: Hashable) -> None:
-        if len(self.memo) >= STATE_MEMO_CAP:  # bound the memory: forget, keep checking correctly
-            self.memo.clear()
-        self.memo.add(key)
+    def _remember(self, key: Hashable, memo: set[Hashable] | None = None) -> None:
+        memo = self.memo if memo is None else memo
+        if len(memo) >= STATE_MEMO_CAP:  # bound the memory: forget, keep checking correctly
+            memo.clear()
+        memo.add(key)
 
     def _terms_hold(self, e: int) -> bool:
         """Every over-servers term holds on state ``e`` (each server component with the rest, each pair)."""
@@ -310,9 +311,7 @@ class _StateChecker(_Checker):
         if any(p.over_servers is None for p in self.pending):
             self.pending = [p for p in self.pending if p.over_servers is not None or not p.antecedent(cfg, state)]
         if key is not None:
-            if len(self.others_memo) >= STATE_MEMO_CAP:
-                self.others_memo.clear()
-            self.others_memo.add(key)
+            self._remember(key, self.others_memo)
         return None
 
 

@@ -157,7 +157,7 @@ class Partition:
         # (every frontier state's components are judged left alone in advance()/load(), since a worker
         # expands states whose components another worker's engine made); and it leaves out the successors
         # outside the constraint, counting them by action id (not when terminal states are told apart)
-        self.watched = self.stepc.pairs is not None and self.stepc.active and self.stepc.watch()
+        self.watched = self.stepc.watch()
         omitting = getattr(engine, "omitting_successors", None)
         self.successors, self.missing = omitting() if omitting is not None and not deadlock else \
             (engine.successors, None)
@@ -334,9 +334,9 @@ class Partition:
         if missing is not None:  # the successors the engine left out in this level: generated and fired
             now_missing, before = missing(), self.missing_before
             for aid, n in now_missing.items():
-                if n != before.get(aid, 0):
-                    generated += n - before.get(aid, 0)
-                    fired[aid % k] += n - before.get(aid, 0)
+                if d := n - before.get(aid, 0):
+                    generated += d
+                    fired[aid % k] += d
             self.missing_before = now_missing
         if len(known) > KNOWN_CAP + len(seen):  # a cache: forgetting only means sending some states again
             known.clear()
