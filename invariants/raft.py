@@ -16,7 +16,7 @@ from refmodel.model.raft.state import LEADER, RaftState, ServerVars
 
 def some_leader(cfg: RaftConfig, s: RaftState) -> bool:
     """some server is Leader"""
-    return any(sv.state == LEADER for sv in s.servers)
+    return any(_is_leader(cfg, sv, s) for sv in s.servers)
 
 
 def some_election(cfg: RaftConfig, s: RaftState) -> bool:
@@ -31,7 +31,7 @@ def two_logs_overlap(cfg: RaftConfig, s: RaftState) -> bool:
 
 def committed_and_later_leader(cfg: RaftConfig, s: RaftState) -> bool:
     """a server has committed an entry and a leader of a later term was elected"""
-    return any(sv.commitIndex > 0 and any(e.eterm > sv.currentTerm for e in s.elections) for sv in s.servers)
+    return any(_committed_and_later_election(cfg, sv, s) for sv in s.servers)
 
 
 def two_servers_committed(cfg: RaftConfig, s: RaftState) -> bool:
