@@ -16,10 +16,11 @@ travel once, in the barrier after the expand phase.
 **The same figures as one worker.**  Distinct, generated, depth and the per-action ``fired`` counts do not
 depend on the order of a level.  What does (which parent and action first reach a state, hence
 ``action_new``, the stored member of a symmetry orbit, and which violation is met first) is made equal to
-the one-worker search by ranks: a state's rank is its position in the order one worker would have met it
-(its parent's rank, then its place among the parent's successors); an owner keeps, of all the ways a new
-state is reached in a level, the one of least rank, and the violation reported is the one of least rank.
-Ranks are renumbered densely at every level.  A run that finds a violation finishes that level, so its
+the one-worker search by ranks: a state's rank key orders it as one worker would have met it (its
+parent's rank key, then its place among the parent's successors, in SUCC_BITS bits: a path from an initial
+state, so that keys of one level compare across workers with no exchange); an owner keeps, of all the ways
+a new state is reached in a level, the one of least rank, and the violation reported is the one of least
+rank.  Keys grow by SUCC_BITS a level; past RENUMBER_BITS the coordinator renumbers them densely.  A run that finds a violation finishes that level, so its
 distinct and generated counts are those of the level's end, not of the moment one worker would stop.
 
 **Checkpoints** (``checkpoint=DIR``) are append-only: each worker writes the states it added since the last
@@ -135,13 +136,14 @@ class Partition:
         self.states: list[Hashable] = []
         self.parent = array("q")  # global id of the parent (-1: initial)
         self.via = array("q")  # action id, in the parent owner's label table
-        self.seen: set[Hashable] = set()
-        #: canonical keys this worker has sent to their owners, and those of the states it owns (so that a
-        #: successor is looked up once); what was sent is a bounded cache (see expand)
+        #: the canonical keys of the states this worker owns (this level's own new states included from
+        #: expand on, other workers' from advance on), and of those it has sent to their owners (a bounded
+        #: cache: see expand), so that a successor is looked up once
         self.known: set[Hashable] = set()
+        self.absorbed: list[Hashable] = []  # the keys of this level's states taken from other workers' batches
         self.lo = self.hi = 0  # the frontier: states[lo:hi]
         self.frontier: list[int] = []  # the frontier's indices, in rank order
-        self.rank: list[int] = []  # their dense ranks
+        self.rank: list[int] = []  # their rank keys (see the module docstring), or dense ranks after a renumbering
         self.new_keys: dict[Hashable, int] = {}  # this level's new states: canonical key -> index
         self.new_rank: list[int] = []  # their rank keys (index - hi)
         self.order: list[int] = []  # the new states' offsets in ascending rank-key order
@@ -195,6 +197,8 @@ class Partition:
             if key in new_keys:
                 continue
             new_keys[key] = len(self.states)
+            self.known.add(key)
+            self.known.add(e)
             self.states.append(e)
             self.parent.append(-1)
             self.via.append(-1)
@@ -204,7 +208,8 @@ class Partition:
         return out
 
     def _finish_level(self, hi: int, new_keys: dict[Hashable, int], new_rank: list[int]) -> dict[str, Any]:
-        """Check the state invariants on the level's new states (states[hi:]) in rank order."""
+        """Check the state invariants on the level's new states (states[hi:]) in rank order.  (Checking each as
+        it comes in, in expand and absorb, measured slower: 11.0 s against 10.6 s on raft n3_t2_l1_c1_m1.)"""
         self.new_keys, self.new_rank = new_keys, new_rank
         self.order = order = sorted(range(len(new_rank)), key=new_rank.__getitem__)
         fired_new = [0] * self.k
@@ -220,7 +225,7 @@ class Partition:
                 if (bad := inv.first_violated(states[idx])) is not None:  # (it looks the memo up again)
                     viol = (new_rank[m], 1, "state", bad.name, self.gid(idx))
         return {"over": False, "new": len(new_rank), "action_new": fired_new, "violation": viol,
-                "keys": [new_rank[m] for m in order], "rss": rss_bytes(),
+                "key_bits": new_rank[order[-1]].bit_length() if order else 0, "rss": rss_bytes(),
                 "pending": [p.name for p in self.inv.pending + self.stepc.pending]}
 
     # --- phase 1
@@ -238,11 +243,16 @@ class Partition:
         generated = 0
         terminal = {"deadlock": 0, "cut_by_bounds": 0, "faults_only": 0} if self.deadlock else {"deadlock": 0}
         t_start = time.perf_counter()
-        out: list[list] = [[] for _ in range(count)]
-        out_keys: list[list] = [[] for _ in range(count)]
-        seen, known, route_key = self.seen, self.known, self.route_key
+        # per other worker: its batch in columns (states, parents, action ids, rank keys; canonical keys)
+        out_t: list[list] = [[] for _ in range(count)]
+        out_g = [array("q") for _ in range(count)]
+        out_a = [array("q") for _ in range(count)]
+        out_r: list[list] = [[] for _ in range(count)]
+        out_k: list[list] = [[] for _ in range(count)]
+        known, route_key = self.known, self.route_key
         known_add = known.add
         pairs = stepc.pairs if stepc.active else None
+        memo_steps = pairs is None and stepc.active
         fired_aid: list[int] = []  # counted per action id (folded into fired at the end)
         viol = None  # (rank key, order, kind, property, payload)
         states, rank, fault_ids, deadlock = self.states, self.rank, self.fault_ids, self.deadlock
@@ -252,8 +262,9 @@ class Partition:
         self.level_hi = len(states)
         new_keys: dict[Hashable, int] = {}
         new_rank: list[int] = []
-        self.new_keys, self.new_rank = new_keys, new_rank
+        self.new_keys, self.new_rank, self.absorbed = new_keys, new_rank, []
         parent_append, via_append, rank_append = self.parent.append, self.via.append, new_rank.append
+        states_append = states.append
         budget = MEMORY_EVERY
         try:
             for n, p in enumerate(self.frontier):
@@ -278,51 +289,94 @@ class Partition:
                 # the steps' checks: on the pairs of server components they change, on the memo of projected
                 # states, or none (no step property, or a watching engine with nothing doubtful: see __init__)
                 pair_steps = pairs is not None and (not watched or bool(stepc.doubtful))
-                memo_steps = pairs is None and stepc.active
-                if pair_steps:
-                    whole = stepc.left_alone(s)
-                elif memo_steps:
-                    ok_steps = stepc.known_ok(s)
-                j = -1
-                for aid, t in succ:
-                    j += 1
-                    try:
-                        fired_aid[aid] += 1
-                    except IndexError:
-                        if aid < FIRED_BY_AID:
-                            fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
+                if not pair_steps and not memo_steps:
+                    # the lean loop (most states): no step check; what differs from the general loop below is
+                    # only the checks left out
+                    for j, (aid, t) in enumerate(succ):
+                        try:
                             fired_aid[aid] += 1
+                        except IndexError:
+                            if aid < FIRED_BY_AID:
+                                fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
+                                fired_aid[aid] += 1
+                            else:
+                                fired[aid % k] += 1
+                        if t is None or t in known:
+                            continue
+                        if canonical is None:
+                            key = t
+                        else:  # (known holds the raw states kept or sent too: most need no canonical form)
+                            key = canonical(t)
+                            if key in known:
+                                continue
+                            known_add(t)
+                        known_add(key)
+                        o = route(route_key(key) if route_key else key) % count
+                        if o == me:
+                            new_keys[key] = len(states)
+                            states_append(t)
+                            parent_append(g)
+                            via_append(aid)
+                            rank_append(base | j)
                         else:
-                            fired[aid % k] += 1
-                    if t is None:
-                        continue
+                            out_t[o].append(t)
+                            out_g[o].append(g)
+                            out_a[o].append(aid)
+                            out_r[o].append(base | j)
+                            if canonical is not None:
+                                out_k[o].append(key)
+                else:
                     if pair_steps:
-                        bad, whole = stepc.pair_step(s, t, whole)
-                    elif memo_steps and (ok_steps is None or step_project(t) not in ok_steps):
-                        bad = stepc.first_violated(s, t, ok_steps)
+                        whole = stepc.left_alone(s)
                     else:
-                        bad = None
-                    if bad is not None:
-                        if viol is None or base | j < viol[0]:
-                            viol = (base | j, 0, "transition", bad.name, (g, aid, t))
-                        continue
-                    key = canonical(t) if canonical is not None else t
-                    if key in known:
-                        continue
-                    known_add(key)
-                    o = route(route_key(key) if route_key else key) % count
-                    if o == me:
-                        new_keys[key] = len(states)
-                        states.append(t)
-                        parent_append(g)
-                        via_append(aid)
-                        rank_append(base | j)
-                    else:
-                        out[o].append((t, g, aid, base | j))
-                        if canonical is not None:
-                            out_keys[o].append(key)
-                if watched and stepc.doubtful:
-                    stepc.settle()
+                        ok_steps = stepc.known_ok(s)
+                    for j, (aid, t) in enumerate(succ):
+                        try:
+                            fired_aid[aid] += 1
+                        except IndexError:
+                            if aid < FIRED_BY_AID:
+                                fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
+                                fired_aid[aid] += 1
+                            else:
+                                fired[aid % k] += 1
+                        if t is None:
+                            continue
+                        if pair_steps:
+                            bad, whole = stepc.pair_step(s, t, whole)
+                        elif ok_steps is None or step_project(t) not in ok_steps:
+                            bad = stepc.first_violated(s, t, ok_steps)
+                        else:
+                            bad = None
+                        if bad is not None:
+                            if viol is None or base | j < viol[0]:
+                                viol = (base | j, 0, "transition", bad.name, (g, aid, t))
+                            continue
+                        if t in known:
+                            continue
+                        if canonical is None:
+                            key = t
+                        else:
+                            key = canonical(t)
+                            if key in known:
+                                continue
+                            known_add(t)
+                        known_add(key)
+                        o = route(route_key(key) if route_key else key) % count
+                        if o == me:
+                            new_keys[key] = len(states)
+                            states_append(t)
+                            parent_append(g)
+                            via_append(aid)
+                            rank_append(base | j)
+                        else:
+                            out_t[o].append(t)
+                            out_g[o].append(g)
+                            out_a[o].append(aid)
+                            out_r[o].append(base | j)
+                            if canonical is not None:
+                                out_k[o].append(key)
+                    if watched and stepc.doubtful:
+                        stepc.settle()
                 budget -= 1
                 if budget == 0:
                     budget = MEMORY_EVERY
@@ -338,20 +392,27 @@ class Partition:
                     generated += d
                     fired[aid % k] += d
             self.missing_before = now_missing
-        if len(known) > KNOWN_CAP + len(seen):  # a cache: forgetting only means sending some states again
-            known.clear()
-            known.update(seen)
+        if len(known) > KNOWN_CAP + 2 * len(states):  # a cache: forgetting only means sending some states again
+            self._rebuild_known()
         t_pack = time.perf_counter()
-        batches: list[bytes | None] = [None if o == me else pickle.dumps((out[o], out_keys[o]), protocol=HIGHEST)
-                                       for o in range(count)]
+        batches: list[bytes | None] = [
+            None if o == me else pickle.dumps((out_t[o], out_g[o], out_a[o], out_r[o], out_k[o]), protocol=HIGHEST)
+            for o in range(count)]
         now = time.perf_counter()
         self.t_move += now - t_pack
         self.t_expand += t_pack - t_start
-        self.routed += sum(len(out[o]) for o in range(count) if o != me)
+        self.routed += sum(len(out_t[o]) for o in range(count) if o != me)
         self.sent_local += len(new_rank)
         self.expanded += len(self.frontier)
         return {"over": False, "generated": generated, "fired": fired, "terminal": terminal, "violation": viol,
                 "batches": batches, "components": eng.export_components(), "rss": rss_bytes()}
+
+    def _rebuild_known(self) -> None:
+        """Forget what was sent: known holds the keys (and, with symmetry, the raw states) of the states owned."""
+        canonical = self.canonical
+        self.known = set(self.states)
+        if canonical is not None:
+            self.known.update(canonical(e) for e in self.states)
 
     # --- phase 2
 
@@ -362,34 +423,36 @@ class Partition:
         for payload in components:
             if payload is not None:
                 eng.import_components(payload)
-        seen = self.seen
+        known = self.known
         states, parent, via = self.states, self.parent, self.via
         new_keys, new_rank, hi = self.new_keys, self.new_rank, self.level_hi  # (expand put its own ones there)
+        absorbed = self.absorbed
         budget = MEMORY_EVERY
         try:
             for blob in batches:
                 if blob is None:  # this worker's own successors: already in (see expand)
                     continue
                 t0 = time.perf_counter()
-                entries, keys = pickle.loads(blob)
+                ts, gs, aids, rs, keys = pickle.loads(blob)
                 self.t_move += time.perf_counter() - t0
-                for n, (t, g, aid, r) in enumerate(entries):
+                for n, t in enumerate(ts):
                     key = keys[n] if keys else t
-                    if key in seen:
-                        continue
                     idx = new_keys.get(key)
                     if idx is None:
+                        if key in known:
+                            continue
                         new_keys[key] = len(states)
+                        absorbed.append(key)
                         states.append(t)
-                        parent.append(g)
-                        via.append(aid)
-                        new_rank.append(r)
+                        parent.append(gs[n])
+                        via.append(aids[n])
+                        new_rank.append(rs[n])
                         budget -= 1
                         if budget == 0:
                             budget = MEMORY_EVERY
                             self._check_memory()
-                    elif r < new_rank[idx - hi]:  # reached earlier in one worker's order: that way wins
-                        states[idx], parent[idx], via[idx], new_rank[idx - hi] = t, g, aid, r
+                    elif rs[n] < new_rank[idx - hi]:  # reached earlier in one worker's order: that way wins
+                        states[idx], parent[idx], via[idx], new_rank[idx - hi] = t, gs[n], aids[n], rs[n]
         except _OverBudget:
             self._truncate(hi)
             return {"over": True, "rss": rss_bytes()}
@@ -456,23 +519,29 @@ class Partition:
         del self.states[hi:]
         del self.parent[hi:]
         del self.via[hi:]
-        self.new_keys, self.new_rank = {}, []
+        self.new_keys, self.new_rank, self.absorbed = {}, [], []
 
     def rollback(self) -> None:
-        """Forget the level being absorbed (the memory budget ran out)."""
+        """Forget the level being made (the memory budget ran out); what this worker sent in it is forgotten
+        too, since its owners forget it."""
         self._truncate(self.hi)
+        self._rebuild_known()
 
-    def advance(self, ranks: Sequence[int]) -> None:
-        """The level is complete: its new states (``ranks``: their dense ranks, in ascending rank-key order)
-        become the frontier."""
-        self.seen.update(self.new_keys)
-        self.known.update(self.new_keys)
+    def advance(self, ranks: Sequence[int] | None = None) -> None:
+        """The level is complete: its new states become the frontier, in rank order, with their rank keys (or
+        ``ranks``, their dense ranks from the coordinator, when it renumbers: see _check_partitioned)."""
+        self.known.update(self.absorbed)  # (this worker's own new states went in during expand)
         hi = self.hi
         self.frontier = [hi + m for m in self.order]
         self.lo, self.hi = hi, len(self.states)
-        self.rank = list(ranks)
-        self.new_keys, self.new_rank = {}, []
+        new_rank = self.new_rank
+        self.rank = list(ranks) if ranks is not None else [new_rank[m] for m in self.order]
+        self.new_keys, self.new_rank, self.absorbed = {}, [], []
         self._judge_frontier()
+
+    def keys(self) -> list[int]:
+        """This level's rank keys, ascending (for the coordinator's renumbering)."""
+        return [self.new_rank[m] for m in self.order]
 
     def _judge_frontier(self) -> None:
         """Watched steps: every server component this worker's engine knows (its own, and those imported with
@@ -533,9 +602,7 @@ class Partition:
             self.via.extend(data["via"])
             labels.extend(data["labels"])
         self.engine.restore_labels(labels)
-        canonical = self.canonical
-        self.seen = {canonical(e) if canonical else e for e in self.states}
-        self.known = set(self.seen)
+        self._rebuild_known()
         if data:
             self.lo, self.hi, self.rank, self.frontier = data["lo"], data["hi"], data["rank"], data["frontier"]
             self._judge_frontier()
@@ -742,6 +809,25 @@ def _backend(opts: ParallelOptions, factory: Callable, symmetry: bool, deadlock:
 # ------------------------------------------------------------------------------------------- coordinator
 
 
+#: rank keys grow by SUCC_BITS a level; past this many bits the coordinator renumbers them densely
+RENUMBER_BITS = 512
+
+
+def _advance(backend: Any, replies: Sequence[dict[str, Any]], workers: int) -> float:
+    """Make the level's new states the frontier everywhere.  Rank keys are paths (a parent's key, then the
+    place among its successors), comparable across workers without help; when they grow long, the
+    coordinator replaces them by dense ranks (the seconds it spends on that alone are returned)."""
+    if max(r["key_bits"] for r in replies) <= RENUMBER_BITS:
+        backend.call("advance")
+        return 0.0
+    keys = backend.call("keys")
+    t_c = time.perf_counter()
+    ranks = _dense(keys)
+    spent = time.perf_counter() - t_c
+    backend.call("advance", [(ranks[w],) for w in range(workers)])
+    return spent
+
+
 def _dense(keys_per_worker: Sequence[Sequence[int]]) -> list[list[int]]:
     """Dense ranks (0, 1, 2 ...) of every worker's rank keys (each list ascending, keys distinct) in the merged
     order: one sort of the keys tagged with their worker (Timsort merges the sorted runs)."""
@@ -835,8 +921,7 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
                 rc = backend.call("recount", [(viol[0], viol[2], True)] * opts.workers)
                 levels[-1] = sum(r["new"] for r in rc)
                 generated = viol[0] + 1
-            ranks = _dense([r["keys"] for r in res])
-            backend.call("advance", [(ranks[w],) for w in range(opts.workers)])
+            _advance(backend, res, opts.workers)
         depth = len(levels) - 1
         rss_base = _total_rss(backend)
         while viol is None and frontier:
@@ -890,10 +975,7 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
                 for a in range(k):
                     new_by[a] += r["action_new"][a]
             pending = _pending(pending, ab)
-            t_c = time.perf_counter()
-            ranks = _dense([r["keys"] for r in ab])
-            t_coord += time.perf_counter() - t_c
-            backend.call("advance", [(ranks[w],) for w in range(opts.workers)])
+            t_coord += _advance(backend, ab, opts.workers)
             rss_seen = _total_rss(backend, [r["rss"] for r in ab])
             if new:
                 levels.append(new)
