@@ -139,6 +139,8 @@ class Partition:
         #: the canonical keys of the states this worker owns (this level's own new states included from
         #: expand on, other workers' from advance on), and of those it has sent to their owners (a bounded
         #: cache: see expand), so that a successor is looked up once
+        #: (a set, with this level's states in new_keys beside it: one dict of key -> index measured slower,
+        #: 10.7 s against 9.7 s on raft n3_t2_l1_c1_m1 with two workers, its entries being larger)
         self.known: set[Hashable] = set()
         self.absorbed: list[Hashable] = []  # the keys of this level's states taken from other workers' batches
         self.lo = self.hi = 0  # the frontier: states[lo:hi]
