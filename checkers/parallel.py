@@ -126,10 +126,13 @@ class Partition:
         self.inv = _StateChecker(engine, [p for p in props if p.kind == "state"])
         self.stepc = _StepChecker(engine, [p for p in props if p.kind == "transition"])
         self.deadlock = deadlock
-        # states are owned by the part of them the properties read, so that all states with equal parts
-        # meet in one worker, and the properties' memos work there as well as in one
+        # states are owned by the part of them the engine names (route_projector: a part few actions change,
+        # so that most successors stay where they are made), else by the part the properties read, so that
+        # all states with equal parts meet in one worker and the properties' memos work there as in one
         reads = _union_reads(list(props))
-        self.route_key = engine.projector(reads) if reads is not None and props else None
+        locality = getattr(engine, "route_projector", None)
+        self.route_key = locality(count) if locality is not None else \
+            engine.projector(reads) if reads is not None and props else None
         self.k = len(engine.action_names)
         fault_names = set(getattr(engine.system, "fault_actions", ()))
         self.fault_ids = {k for k, name in enumerate(engine.action_names) if name in fault_names}

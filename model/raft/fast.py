@@ -180,6 +180,20 @@ class FastRaftEngine(PackedEngine):
 
     # ------------------------------------------------------------------------------------------- engine
 
+    def route_projector(self, workers: int) -> Callable[[int], int]:
+        """What decides a state's owner in a partitioned search (checkers/parallel.py): the part of the state
+        few actions change, so that most successors stay with the worker that expands them (fewer move, and
+        each worker's memos meet fewer components), yet with many more values than workers, so that owners
+        stay balanced.  Server 0's component with elections and allLogs for two workers; server 1's too
+        beyond (on n3_t2_l1_c1_m1 the first has 739 values, the heaviest 1.3% of the states; the second
+        16,055).  Measured with two workers on n3_t2_l1_c1_m1: 8.5 s against 9.7 s for servers and
+        elections (what the invariants read), states moved 0.53 M against 1.17 M."""
+        kept = 1 if workers <= 2 or self.n == 1 else 2
+        mask = self.slot_masks["elections"] | self.slot_masks["allLogs"]
+        for i in range(kept):
+            mask |= self.mask << self._srv_shifts[i]
+        return mask.__and__
+
     def stats(self) -> dict[str, int]:
         return {"interned_servers": len(self.srv), "interned_messages": len(self.msg),
                 "interned_bags": len(self.bag), "interned_elections": len(self.el),
