@@ -10,9 +10,12 @@ medians are compared.  The distinct and generated counts of A and B must be equa
 
     python benchmarks/ab_inprocess.py --base HEAD~1                      # all three configurations, 6 rounds
     python benchmarks/ab_inprocess.py --base 9e7ad3a --config big --runs 4
+    python benchmarks/ab_inprocess.py --base HEAD~1 --config bigall --workers 2 --runs 4   # wall seconds
 
 Configurations: ``n2`` (raft n2_t2_l2_c1_m2), ``n3s`` (raft n3_t2_l0_c1_m1 with symmetry), ``big`` (raft
-n3_t2_l1_c1_m1 stopped at 500,000 states), ``poa`` (Clique s3 c1 h4).
+n3_t2_l1_c1_m1 stopped at 500,000 states), ``bigall`` (the same to the end), ``poa`` (Clique s3 c1 h4),
+``poa5`` (Clique s3 c1 h5), ``poa5lo`` (the same with loss and offline).  With ``--workers N`` (N > 1) the child's wall seconds are compared, since the
+work is done in its worker processes.
 """
 
 from __future__ import annotations
@@ -35,14 +38,20 @@ CONFIGS = {
     "n3s": ("raft", dict(servers=3, max_term=2, max_log=0, max_msg_count=1, max_msgs=1), True, None),
     "big": ("raft", dict(servers=3, max_term=2, max_log=1, max_msg_count=1, max_msgs=1), False, 500_000),
     "poa": ("poa", dict(signers=3, candidates=1, max_height=4, epoch=3), False, None),
+    "bigall": ("raft", dict(servers=3, max_term=2, max_log=1, max_msg_count=1, max_msgs=1), False, None),
+    "poa5": ("poa", dict(signers=3, candidates=1, max_height=5), False, None),
+    "poa5lo": ("poa", dict(signers=3, candidates=1, max_height=5, loss=True, offline=True), False, None),
 }
 CHILD = """
 import json, sys, time
 import refmodel
-protocol, bounds, symmetry, max_states = json.loads(sys.argv[1])
+protocol, bounds, symmetry, max_states, workers = json.loads(sys.argv[1])
 t = time.process_time()
-r = refmodel.check(protocol, symmetry=symmetry, max_states=max_states, **bounds)
-print(json.dumps([time.process_time() - t, r.distinct_states, r.generated_states, refmodel.__file__]))
+w = time.perf_counter()
+extra = {} if workers == 1 else {"workers": workers}
+r = refmodel.check(protocol, symmetry=symmetry, max_states=max_states, **bounds, **extra)
+took = time.process_time() - t if workers == 1 else time.perf_counter() - w
+print(json.dumps([took, r.distinct_states, r.generated_states, refmodel.__file__]))
 """
 
 
@@ -60,11 +69,11 @@ def lay_out(commit: str, into: Path) -> Path:
     return into / "pkg"
 
 
-def run(config: str, pythonpath: str | None) -> tuple[float, int, int, str]:
+def run(config: str, pythonpath: str | None, workers: int = 1) -> tuple[float, int, int, str]:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(CONFIGS[config])], env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([*CONFIGS[config], workers])], env=env, check=True,
                          capture_output=True, text=True).stdout
     cpu, distinct, generated, where = json.loads(out)
     return cpu, distinct, generated, where
@@ -75,6 +84,8 @@ def main() -> None:
     ap.add_argument("--base", required=True, help="the commit to compare with (B)")
     ap.add_argument("--config", action="append", choices=sorted(CONFIGS), help="repeatable (default: n2, n3s, big)")
     ap.add_argument("--runs", type=int, default=6, help="runs of each side per configuration (default 6)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="a partitioned search over this many worker processes: wall seconds are compared")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = str(lay_out(args.base, Path(tmp)))
@@ -82,7 +93,7 @@ def main() -> None:
             a, b = [], []
             for i in range(args.runs):
                 for side in ("A", "B") if i % 2 == 0 else ("B", "A"):
-                    cpu, distinct, generated, where = run(config, base if side == "B" else None)
+                    cpu, distinct, generated, where = run(config, base if side == "B" else None, args.workers)
                     if side == "B" and not where.startswith(base):
                         raise SystemExit(f"B imported refmodel from {where}, not from the base tree")
                     (a if side == "A" else b).append((cpu, distinct, generated))
