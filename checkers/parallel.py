@@ -1,7 +1,9 @@
 """A partitioned, level-synchronous breadth-first search over several workers, with checkpoints.
 
-The state space is split by owner: a state belongs to worker ``route_hash(canonical key) % workers``.  Each
-level runs in two phases, with a barrier after each:
+The state space is split by owner: a state belongs to worker ``route_hash(route_key(canonical key)) %
+workers``, where ``route_key`` is the engine's ``route_projector(workers)`` if it has one (a part of the state
+few actions change, so that most successors stay with the worker that makes them), else the projection on
+what the properties read.  Each level runs in two phases, with a barrier after each:
 
 1. *expand*: every worker expands its share of the current level (its frontier), checks the transition
    properties on each step, and sorts the successors into one batch per owner;
@@ -10,7 +12,7 @@ level runs in two phases, with a barrier after each:
 
 Engines are *portable* (:meth:`refmodel.model.core.TransitionSystem.portable_engine`): an encoded state
 means the same in every process, so a batch is a list of encoded states (packed ints for the fast engines)
-with two arrays (parent, action id) and the states' ranks; the values of components first met in a level
+with two arrays (parent, action id) and the states' rank keys; the values of components first met in a level
 travel once, in the barrier after the expand phase.
 
 **The same figures as one worker.**  Distinct, generated, depth and the per-action ``fired`` counts do not

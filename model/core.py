@@ -225,7 +225,10 @@ class Engine(ABC):
       memoised successors make, as it makes them, so that per-server step properties need no check per
       successor (``model/raft/fast.py``);
     * ``omitting_successors()``: a successor function that leaves out the successors outside the state
-      constraint, and a function counting them by action id (``model/raft/fast.py``).
+      constraint, and a function counting them by action id (``model/raft/fast.py``);
+    * ``route_projector(workers)`` (portable engines): a function of a canonical key whose value decides the
+      key's owner in a partitioned search, a part of the state few actions change, so that most successors
+      stay with the worker that makes them (``model/raft/fast.py``; default: what the properties read).
     """
 
     #: whether encoded states and canonical keys are process-independent (see above)
