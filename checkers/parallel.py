@@ -296,94 +296,57 @@ class Partition:
                 # the steps' checks: on the pairs of server components they change, on the memo of projected
                 # states, or none (no step property, or a watching engine with nothing doubtful: see __init__)
                 pair_steps = pairs is not None and (not watched or bool(stepc.doubtful))
-                if not pair_steps and not memo_steps:
-                    # the lean loop (most states): no step check; what differs from the general loop below is
-                    # only the checks left out
-                    for j, (aid, t) in enumerate(succ):
-                        try:
+                if pair_steps:
+                    whole = stepc.left_alone(s)
+                elif memo_steps:
+                    ok_steps = stepc.known_ok(s)
+                for j, (aid, t) in enumerate(succ):
+                    try:
+                        fired_aid[aid] += 1
+                    except IndexError:
+                        if aid < FIRED_BY_AID:
+                            fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
                             fired_aid[aid] += 1
-                        except IndexError:
-                            if aid < FIRED_BY_AID:
-                                fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
-                                fired_aid[aid] += 1
-                            else:
-                                fired[aid % k] += 1
-                        if t is None or t in known:
-                            continue
-                        if canonical is None:
-                            key = t
-                        else:  # (known holds the raw states kept or sent too: most need no canonical form)
-                            key = canonical(t)
-                            if key in known:
-                                continue
-                            known_add(t)
-                        known_add(key)
-                        o = route(route_key(key) if route_key else key) % count
-                        if o == me:
-                            new_keys[key] = len(states)
-                            states_append(t)
-                            parent_append(g)
-                            via_append(aid)
-                            rank_append(base | j)
                         else:
-                            out_t[o].append(t)
-                            out_g[o].append(g)
-                            out_a[o].append(aid)
-                            out_r[o].append(base | j)
-                            if canonical is not None:
-                                out_k[o].append(key)
-                else:
+                            fired[aid % k] += 1
+                    if t is None:
+                        continue
                     if pair_steps:
-                        whole = stepc.left_alone(s)
+                        bad, whole = stepc.pair_step(s, t, whole)
+                    elif memo_steps and (ok_steps is None or step_project(t) not in ok_steps):
+                        bad = stepc.first_violated(s, t, ok_steps)
                     else:
-                        ok_steps = stepc.known_ok(s)
-                    for j, (aid, t) in enumerate(succ):
-                        try:
-                            fired_aid[aid] += 1
-                        except IndexError:
-                            if aid < FIRED_BY_AID:
-                                fired_aid.extend([0] * (aid + 256 - len(fired_aid)))
-                                fired_aid[aid] += 1
-                            else:
-                                fired[aid % k] += 1
-                        if t is None:
+                        bad = None
+                    if bad is not None:
+                        if viol is None or base | j < viol[0]:
+                            viol = (base | j, 0, "transition", bad.name, (g, aid, t))
+                        continue
+                    if t in known:  # (with symmetry known holds the raw states kept or sent too: most need no
+                        continue    # canonical form)
+                    if canonical is None:
+                        key = t
+                    else:
+                        key = canonical(t)
+                        if key in known:
                             continue
-                        if pair_steps:
-                            bad, whole = stepc.pair_step(s, t, whole)
-                        elif ok_steps is None or step_project(t) not in ok_steps:
-                            bad = stepc.first_violated(s, t, ok_steps)
-                        else:
-                            bad = None
-                        if bad is not None:
-                            if viol is None or base | j < viol[0]:
-                                viol = (base | j, 0, "transition", bad.name, (g, aid, t))
-                            continue
-                        if t in known:
-                            continue
-                        if canonical is None:
-                            key = t
-                        else:
-                            key = canonical(t)
-                            if key in known:
-                                continue
-                            known_add(t)
-                        known_add(key)
-                        o = route(route_key(key) if route_key else key) % count
-                        if o == me:
-                            new_keys[key] = len(states)
-                            states_append(t)
-                            parent_append(g)
-                            via_append(aid)
-                            rank_append(base | j)
-                        else:
-                            out_t[o].append(t)
-                            out_g[o].append(g)
-                            out_a[o].append(aid)
-                            out_r[o].append(base | j)
-                            if canonical is not None:
-                                out_k[o].append(key)
-                    if watched and stepc.doubtful:
-                        stepc.settle()
+                        known_add(t)
+                    known_add(key)
+                    o = route(route_key(key) if route_key else key) % count
+                    if o == me:
+                        new_keys[key] = len(states)
+                        states_append(t)
+                        parent_append(g)
+                        via_append(aid)
+                        rank_append(base | j)
+                    else:
+                        out_t[o].append(t)
+                        out_g[o].append(g)
+                        out_a[o].append(aid)
+                        out_r[o].append(base | j)
+                        if canonical is not None:
+                            out_k[o].append(key)
+                if watched and stepc.doubtful:
+                    stepc.settle()
                 budget -= 1
                 if budget == 0:
                     budget = MEMORY_EVERY
