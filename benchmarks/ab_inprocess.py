@@ -14,7 +14,8 @@ medians are compared.  The distinct and generated counts of A and B must be equa
 
 Configurations: ``n2`` (raft n2_t2_l2_c1_m2), ``n3s`` (raft n3_t2_l0_c1_m1 with symmetry), ``big`` (raft
 n3_t2_l1_c1_m1 stopped at 500,000 states), ``bigall`` (the same to the end), ``poa`` (Clique s3 c1 h4),
-``poa5`` (Clique s3 c1 h5), ``poa5lo`` (the same with loss and offline).  With ``--workers N`` (N > 1) the child's wall seconds are compared, since the
+``poa5`` (Clique s3 c1 h5), ``poa5lo`` (the same with loss and offline), ``etcd`` (etcdraft
+e2_t3_r1_l3_f2, 3,851,020 states).  With ``--workers N`` (N > 1) the child's wall seconds are compared, since the
 work is done in its worker processes.
 """
 
@@ -40,6 +41,8 @@ CONFIGS = {
     "poa": ("poa", dict(signers=3, candidates=1, max_height=4, epoch=3), False, None),
     "bigall": ("raft", dict(servers=3, max_term=2, max_log=1, max_msg_count=1, max_msgs=1), False, None),
     "poa5": ("poa", dict(signers=3, candidates=1, max_height=5), False, None),
+    "etcd": ("etcdraft", dict(init_servers=2, servers=2, max_term=3, request_limit=1, max_log=3, max_in_flight=2),
+             False, None),
     "poa5lo": ("poa", dict(signers=3, candidates=1, max_height=5, loss=True, offline=True), False, None),
 }
 CHILD = """
