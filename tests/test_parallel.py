@@ -151,6 +151,26 @@ def test_partitioned_search_finds_the_same_counterexample_and_stops_with_the_sam
     assert many == one  # the trace step for step, and the figures at the moment one worker stops
 
 
+def test_rank_keys_renumbered_at_every_level_give_the_same_figures_counterexamples_and_resumes(tmp_path,
+                                                                                              monkeypatch):
+    """Rank keys are paths that the coordinator renumbers densely once they grow past RENUMBER_BITS (twice on
+    raft n3_t2_l1_c1_m1).  Renumbered at every level instead, the figures, a counterexample and a resumed
+    checkpoint are still one worker's."""
+    monkeypatch.setattr(parallel, "RENUMBER_BITS", 1)
+    one, many = both("raft", N2_L2, workers=2, backend="processes")
+    assert many == one
+    one, many = both("raft", dict(servers=2, max_term=3, max_log=1), mutant="commit_old_term_by_count",
+                     symmetry=True, workers=3, backend="inline")
+    assert one["verdict"] == "violation"
+    assert many == one
+    system = refmodel.build("raft", **N2_L2)
+    ck = str(tmp_path / "ck")
+    cut = refmodel.run_check(system, max_depth=20, workers=2, backend="processes", checkpoint=ck)
+    assert cut.verdict == "incomplete"
+    resumed = refmodel.run_check(system, workers=2, backend="processes", resume=ck)
+    assert figures(resumed) == figures(refmodel.run_check(system))
+
+
 def test_a_seeded_bug_is_caught_at_the_same_depth_by_every_backend():
     system = refmodel.build("raft", mutant="vote_twice", servers=2, max_term=2, max_log=0)
     runs = [refmodel.run_check(system, symmetry=True, workers=w, backend=b)
