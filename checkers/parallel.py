@@ -287,11 +287,18 @@ class Partition:
                     terminal["deadlock"] += 1
                     if deadlock and (viol is None or base < viol[0]):
                         viol = (base, 0, "deadlock", DEADLOCK.name, self.gid(p))
-                elif deadlock:
-                    if all(t is None for _, t in succ):
+                elif deadlock:  # tell apart what is not a deadlock (loops, not a generator per state)
+                    for _, t in succ:
+                        if t is not None:
+                            break
+                    else:
                         terminal["cut_by_bounds"] += 1
-                    if fault_ids and all(aid % k in fault_ids for aid, _ in succ):
-                        terminal["faults_only"] += 1
+                    if fault_ids:
+                        for aid, _ in succ:
+                            if aid % k not in fault_ids:
+                                break
+                        else:
+                            terminal["faults_only"] += 1
                 g = p * count + me
                 # the steps' checks: on the pairs of server components they change, on the memo of projected
                 # states, or none (no step property, or a watching engine with nothing doubtful: see __init__)
@@ -321,8 +328,8 @@ class Partition:
                         if viol is None or base | j < viol[0]:
                             viol = (base | j, 0, "transition", bad.name, (g, aid, t))
                         continue
-                    if t in known:  # (with symmetry known holds the raw states kept or sent too: most need no
-                        continue    # canonical form)
+                    if t == s or t in known:  # (with symmetry known holds the raw states kept or sent too:
+                        continue              # most need no canonical form)
                     if canonical is None:
                         key = t
                     else:
