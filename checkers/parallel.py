@@ -303,6 +303,7 @@ class Partition:
                 # the steps' checks: on the pairs of server components they change, on the memo of projected
                 # states, or none (no step property, or a watching engine with nothing doubtful: see __init__)
                 pair_steps = pairs is not None and (not watched or bool(stepc.doubtful))
+                checking = pair_steps or memo_steps
                 if pair_steps:
                     whole = stepc.left_alone(s)
                 elif memo_steps:
@@ -318,16 +319,17 @@ class Partition:
                             fired[aid % k] += 1
                     if t is None:
                         continue
-                    if pair_steps:
-                        bad, whole = stepc.pair_step(s, t, whole)
-                    elif memo_steps and (ok_steps is None or step_project(t) not in ok_steps):
-                        bad = stepc.first_violated(s, t, ok_steps)
-                    else:
-                        bad = None
-                    if bad is not None:
-                        if viol is None or base | j < viol[0]:
-                            viol = (base | j, 0, "transition", bad.name, (g, aid, t))
-                        continue
+                    if checking:
+                        if pair_steps:
+                            bad, whole = stepc.pair_step(s, t, whole)
+                        elif ok_steps is None or step_project(t) not in ok_steps:
+                            bad = stepc.first_violated(s, t, ok_steps)
+                        else:
+                            bad = None
+                        if bad is not None:
+                            if viol is None or base | j < viol[0]:
+                                viol = (base | j, 0, "transition", bad.name, (g, aid, t))
+                            continue
                     if t == s or t in known:  # (with symmetry known holds the raw states kept or sent too:
                         continue              # most need no canonical form)
                     if canonical is None:
