@@ -674,18 +674,8 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                     terminal["deadlock"] += 1
                     if deadlock:
                         raise _Found(DEADLOCK, p)
-                elif deadlock:  # tell apart what is not a deadlock (plain loops: no generator per state)
-                    for _, t in succ:
-                        if t is not None:
-                            break
-                    else:
-                        terminal["cut_by_bounds"] += 1
-                    if fault_ids:
-                        for aid, _ in succ:
-                            if aid % k_names not in fault_ids:
-                                break
-                        else:
-                            terminal["faults_only"] += 1
+                elif deadlock:
+                    count_terminal(terminal, succ, fault_ids, k_names)
                 steps_here = step_on
                 pair_steps = False  # steps checked on the pairs of server components they change
                 if watched and not stepc.doubtful:
@@ -883,6 +873,24 @@ def _missing_after(engine: Engine, states: list[Hashable], parent: Sequence[int]
         if step[1] is not None and step == stop:
             return [aid for aid, t in full[k + 1:] if t is None]
     return []
+
+
+def count_terminal(terminal: dict[str, int], succ: Sequence[tuple[int, Hashable | None]], fault_ids: set[int],
+                   k: int) -> None:
+    """Under deadlock detection, tell apart a state that has successors yet is no deadlock's cause: none of
+    them within the bounds (``cut_by_bounds``), or only fault actions enabled (``faults_only``).  Loops, not
+    generators: this runs for every state."""
+    for _, t in succ:
+        if t is not None:
+            break
+    else:
+        terminal["cut_by_bounds"] += 1
+    if fault_ids:
+        for aid, _ in succ:
+            if aid % k not in fault_ids:
+                break
+        else:
+            terminal["faults_only"] += 1
 
 
 def _no_action_enabled(cfg: Any, s: Any) -> Any:

@@ -22,8 +22,9 @@ the one-worker search by ranks: a state's rank key orders it as one worker would
 parent's rank key, then its place among the parent's successors, in SUCC_BITS bits: a path from an initial
 state, so that keys of one level compare across workers with no exchange); an owner keeps, of all the ways
 a new state is reached in a level, the one of least rank, and the violation reported is the one of least
-rank.  Keys grow by SUCC_BITS a level; past RENUMBER_BITS the coordinator renumbers them densely.  A run that finds a violation finishes that level, so its
-distinct and generated counts are those of the level's end, not of the moment one worker would stop.
+rank.  Keys grow by SUCC_BITS a level; past RENUMBER_BITS the coordinator renumbers them densely.  A run
+that finds a violation finishes that level, so its distinct and generated counts are those of the level's
+end, not of the moment one worker would stop.
 
 **Checkpoints** (``checkpoint=DIR``) are append-only: each worker writes the states it added since the last
 checkpoint (with parents, actions, the labels behind its action ids) in a new chunk file, the coordinator
@@ -65,6 +66,7 @@ from refmodel.checkers.bfs import (
     _StateChecker,
     _StepChecker,
     _union_reads,
+    count_terminal,
 )
 from refmodel.model.core import Engine, Sid
 
@@ -141,13 +143,12 @@ class Partition:
         self.states: list[Hashable] = []
         self.parent = array("q")  # global id of the parent (-1: initial)
         self.via = array("q")  # action id, in the parent owner's label table
-        #: the canonical keys of the states this worker owns (this level's own new states included from
-        #: expand on, other workers' from advance on), and of those it has sent to their owners (a bounded
-        #: cache: see expand), so that a successor is looked up once
+        #: the canonical keys of the states this worker owns (this level's included, as expand and absorb put
+        #: them in), and of those it has sent to their owners (a bounded cache: see expand), so that a
+        #: successor is looked up once
         #: (a set, with this level's states in new_keys beside it: one dict of key -> index measured slower,
         #: 10.7 s against 9.7 s on raft n3_t2_l1_c1_m1 with two workers, its entries being larger)
         self.known: set[Hashable] = set()
-        self.absorbed: list[Hashable] = []  # the keys of this level's states taken from other workers' batches
         self.lo = self.hi = 0  # the frontier: states[lo:hi]
         self.frontier: list[int] = []  # the frontier's indices, in rank order
         self.rank: list[int] = []  # their rank keys (see the module docstring), or dense ranks after a renumbering
@@ -269,7 +270,7 @@ class Partition:
         self.level_hi = len(states)
         new_keys: dict[Hashable, int] = {}
         new_rank: list[int] = []
-        self.new_keys, self.new_rank, self.absorbed = new_keys, new_rank, []
+        self.new_keys, self.new_rank = new_keys, new_rank
         parent_append, via_append, rank_append = self.parent.append, self.via.append, new_rank.append
         states_append = states.append
         budget = MEMORY_EVERY
@@ -287,18 +288,8 @@ class Partition:
                     terminal["deadlock"] += 1
                     if deadlock and (viol is None or base < viol[0]):
                         viol = (base, 0, "deadlock", DEADLOCK.name, self.gid(p))
-                elif deadlock:  # tell apart what is not a deadlock (loops, not a generator per state)
-                    for _, t in succ:
-                        if t is not None:
-                            break
-                    else:
-                        terminal["cut_by_bounds"] += 1
-                    if fault_ids:
-                        for aid, _ in succ:
-                            if aid % k not in fault_ids:
-                                break
-                        else:
-                            terminal["faults_only"] += 1
+                elif deadlock:
+                    count_terminal(terminal, succ, fault_ids, k)
                 g = p * count + me
                 # the steps' checks: on the pairs of server components they change, on the memo of projected
                 # states, or none (no step property, or a watching engine with nothing doubtful: see __init__)
@@ -405,7 +396,6 @@ class Partition:
         known = self.known
         states, parent, via = self.states, self.parent, self.via
         new_keys, new_rank, hi = self.new_keys, self.new_rank, self.level_hi  # (expand put its own ones there)
-        absorbed = self.absorbed
         budget = MEMORY_EVERY
         try:
             for blob in batches:
@@ -421,7 +411,7 @@ class Partition:
                         if key in known:
                             continue
                         new_keys[key] = len(states)
-                        absorbed.append(key)
+                        known.add(key)
                         states.append(t)
                         parent.append(gs[n])
                         via.append(aids[n])
@@ -463,10 +453,7 @@ class Partition:
                 if not succ:
                     terminal["deadlock"] += 1
                 elif self.deadlock:
-                    if all(t is None for _, t in succ):
-                        terminal["cut_by_bounds"] += 1
-                    if self.fault_ids and all(aid % k in self.fault_ids for aid, _ in succ):
-                        terminal["faults_only"] += 1
+                    count_terminal(terminal, succ, self.fault_ids, k)
                 if self.missing is None:
                     for j, (aid, _) in enumerate(succ):
                         if last and j > vj:
@@ -498,7 +485,7 @@ class Partition:
         del self.states[hi:]
         del self.parent[hi:]
         del self.via[hi:]
-        self.new_keys, self.new_rank, self.absorbed = {}, [], []
+        self.new_keys, self.new_rank = {}, []
 
     def rollback(self) -> None:
         """Forget the level being made (the memory budget ran out); what this worker sent in it is forgotten
@@ -509,13 +496,12 @@ class Partition:
     def advance(self, ranks: Sequence[int] | None = None) -> None:
         """The level is complete: its new states become the frontier, in rank order, with their rank keys (or
         ``ranks``, their dense ranks from the coordinator, when it renumbers: see _check_partitioned)."""
-        self.known.update(self.absorbed)  # (this worker's own new states went in during expand)
         hi = self.hi
         self.frontier = [hi + m for m in self.order]
         self.lo, self.hi = hi, len(self.states)
         new_rank = self.new_rank
         self.rank = list(ranks) if ranks is not None else [new_rank[m] for m in self.order]
-        self.new_keys, self.new_rank, self.absorbed = {}, [], []
+        self.new_keys, self.new_rank = {}, []
         self._judge_frontier()
 
     def keys(self) -> list[int]:
