@@ -641,7 +641,9 @@ def _serve(conn: Any, factory: Callable, index: int, count: int, symmetry: bool,
 
 
 class _Processes:
-    """Workers as processes of the standard library's multiprocessing (fork: they inherit the model)."""
+    """Workers as processes of the standard library's multiprocessing (fork: they inherit the model); worker 0
+    is this process, so that N workers take N processes and every batch crosses one pipe, from its maker to its
+    owner (the coordinator hands worker 0's batches to the others and theirs to worker 0 without a relay)."""
 
     name = "processes"
 
@@ -651,7 +653,7 @@ class _Processes:
 
         ctx = mp.get_context("fork")
         self.conns, self.procs = [], []
-        for w in range(count):
+        for w in range(1, count):
             here, there = ctx.Pipe()
             proc = ctx.Process(target=_serve, args=(there, factory, w, count, symmetry, deadlock, memory_share),
                                daemon=True)
@@ -659,26 +661,32 @@ class _Processes:
             there.close()
             self.conns.append(here)
             self.procs.append(proc)
-        for w in range(count):
+        # worker 0 watches this whole process: its share plus what the coordinator holds already
+        self.local = Partition(factory, 0, count, symmetry, deadlock,
+                               None if memory_share is None else memory_share + rss_bytes())
+        for w in range(1, count):
             self._result(w)
 
     def _result(self, w: int) -> Any:
         try:
-            status, value = self.conns[w].recv()
+            status, value = self.conns[w - 1].recv()
         except EOFError:
-            code = self.procs[w].exitcode
+            code = self.procs[w - 1].exitcode
             raise RuntimeError(f"worker {w} died (exit code {code}; out of memory?)") from None
         if status == "error":
             raise RuntimeError(f"worker {w}: {value}")
         return value
 
     def call(self, method: str, args_per_worker: Sequence[tuple] | None = None) -> list[Any]:
-        for w, conn in enumerate(self.conns):
+        for w, conn in enumerate(self.conns, 1):
             conn.send((method, args_per_worker[w] if args_per_worker else ()))
-        return [self._result(w) for w in range(len(self.conns))]
+        mine = getattr(self.local, method)(*(args_per_worker[0] if args_per_worker else ()))
+        return [mine] + [self._result(w) for w in range(1, len(self.conns) + 1)]
 
     def call_one(self, w: int, method: str, *args: Any) -> Any:
-        self.conns[w].send((method, args))
+        if w == 0:
+            return getattr(self.local, method)(*args)
+        self.conns[w - 1].send((method, args))
         return self._result(w)
 
     def expand(self) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -992,7 +1000,10 @@ def _total_rss(backend: Any, worker_rss: Sequence[int] | None = None) -> int:
     """The resident memory of the run: the workers' and this process's (once, for inline workers)."""
     if backend.name == "inline":
         return rss_bytes()
-    return sum(backend.call("rss") if worker_rss is None else worker_rss) + rss_bytes()
+    worker_rss = backend.call("rss") if worker_rss is None else worker_rss
+    if backend.name == "processes":  # worker 0 is this process
+        return sum(worker_rss[1:]) + rss_bytes()
+    return sum(worker_rss) + rss_bytes()
 
 
 def _memory_reason(limit: int | None, rss: int) -> str:
