@@ -12,6 +12,11 @@ must be identical.  From the partitioned run's own figures (`engine` in its JSON
 * *absorb*: seconds the owners spent taking in batches (unpickling included) and checking new states;
 * *coordinator*: seconds the coordinator computes alone (the ranks that keep the figures exact).
 
+*ceiling*: what this machine allows at all: N copies of the one-worker command run at once (as many as
+workers), and N times the one-worker time over the time until the last copy ends.  Copies share nothing but
+the machine (its caches, memory bandwidth, and whatever else the host runs), so no partitioned search can
+beat that ratio on the same machine; the speed-up is also given as a share of it.  (`--no-ceiling` skips it.)
+
 A simple model then gives the speed-up at 16 and 64 workers.  Expanding (E) and absorbing (A) are spread
 evenly over the workers; of the states sent, the share (W - 1) / W goes to another worker and costs m
 each; the coordinator's ranks (C, measured at W) grow as log2 W; what the W-worker run spent beyond all of
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -64,6 +70,17 @@ def run_once(args: list[str]) -> tuple[float, int, dict]:
     return wall, usage.ru_maxrss, json.loads(out)
 
 
+def run_copies(args: list[str], copies: int) -> float:
+    """Wall seconds until the last of ``copies`` concurrent one-worker commands ends."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(refmodel_cmd() + ["check", *args, "--json", "--progress", "off"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(copies)]
+    for proc in procs:
+        if proc.wait() not in (0, 1):
+            raise SystemExit(f"refmodel failed: {proc.stderr.read().decode()[-800:]}")  # type: ignore[union-attr]
+    return time.perf_counter() - t0
+
+
 def figures(result: dict) -> dict:
     return {k: v for k, v in result.items() if k not in TIMING}
 
@@ -76,6 +93,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--backend", default="processes", choices=("processes", "ray"))
     ap.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
+    ap.add_argument("--no-ceiling", action="store_true",
+                    help="do not measure the machine's ceiling (N one-worker commands at once)")
     args = ap.parse_args()
     names = args.config or (["raft_n3_t2_l0_c1_m1"] if args.quick else
                             ["raft_n3_t2_l1_c1_m1", "poa_s3_c1_h5", "poa_s3_c1_h5_loss_offline"])
@@ -83,7 +102,7 @@ def main() -> None:
     for name in names:
         base = CONFIGS[name]
         many_args = base + ["--workers", str(args.workers), "--backend", args.backend]
-        one_t, many_t, one_m, many_m = [], [], [], []
+        one_t, many_t, one_m, many_m, copies_t = [], [], [], [], []
         ref = stats = None
         for _ in range(args.runs):
             w, m, r1 = run_once(base)
@@ -95,6 +114,8 @@ def main() -> None:
             if figures(r1) != figures(r2):
                 raise SystemExit(f"{name}: the figures of {args.workers} workers differ from one worker's")
             ref, stats = r1, r2["engine"]
+            if not args.no_ceiling:
+                copies_t.append(run_copies(base, args.workers))
         assert ref is not None and stats is not None
         t1, tw = statistics.median(one_t), statistics.median(many_t)
         n = stats["expanded"]
@@ -102,8 +123,7 @@ def main() -> None:
         m = stats["move_us"] / 1e6 / max(1, stats["routed"])
         r = (stats["routed"] + stats["sent_local"]) / max(1, n)
         c = stats["coordinator_us"] / 1e6
-        import math
-
+        ceiling = args.workers * t1 / statistics.median(copies_t) if copies_t else None
         sent = stats["routed"] + stats["sent_local"]
         big_e, big_a, big_m = stats["expand_us"] / 1e6, stats["absorb_us"] / 1e6, stats["move_us"] / 1e6
         w0 = args.workers
@@ -122,10 +142,14 @@ def main() -> None:
                "expand_s": big_e, "absorb_s": big_a, "move_s": big_m, "serial_s": serial,
                "coordinator_s": c, "owned_min": stats["owned_min"], "owned_max": stats["owned_max"],
                "model_speedup_16": model[16], "model_speedup_64": model[64],
-               "one_runs": one_t, "many_runs": many_t}
+               "ceiling": ceiling, "share_of_ceiling": t1 / tw / ceiling if ceiling else None,
+               "one_runs": one_t, "many_runs": many_t, "copies_runs": copies_t}
         rows.append(row)
         print(f"{name}: {row['distinct']:,} states, one worker {t1:.2f} s, {args.workers} workers ({args.backend}) "
-              f"{tw:.2f} s: {row['speedup']:.2f}x (medians of {args.runs}); expand {row['expand_us_per_state']:.1f} "
+              f"{tw:.2f} s: {row['speedup']:.2f}x (medians of {args.runs})"
+              + (f"; ceiling {ceiling:.2f}x ({args.workers} one-worker commands at once: "
+                 f"{statistics.median(copies_t):.2f} s), {row['share_of_ceiling']:.0%} of it" if ceiling else "")
+              + f"; expand {row['expand_us_per_state']:.1f} "
               f"us/state, move {row['move_us_per_routed']:.2f} us/routed state, {r:.2f} sent per state expanded "
               f"({row['remote_share']:.0%} to another worker), expand {big_e:.1f} s + absorb {big_a:.1f} s + move "
               f"{big_m:.1f} s over the workers, coordinator {c:.2f} s alone, other serial {serial:.1f} s; owned "
