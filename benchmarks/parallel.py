@@ -7,7 +7,8 @@ must be identical.  From the partitioned run's own figures (`engine` in its JSON
 
 * *expand*: seconds the workers spent expanding (successors, step checks, choosing owners), per state expanded;
 * *move*: seconds spent pickling and unpickling batches, per state sent to another worker (the pipe or
-  Ray's object store comes on top; the coordinator relays batches for the processes backend);
+  Ray's object store comes on top; for the processes backend, the coordinator is worker 0 and relays
+  batches between the others);
 * *routed*: states sent to another worker, per state expanded (after each worker's own deduplication);
 * *absorb*: seconds the owners spent taking in batches (unpickling included) and checking new states;
 * *coordinator*: seconds the coordinator computes alone (the ranks that keep the figures exact).

@@ -37,7 +37,8 @@ the level's cost from the bytes per state so far; during it, each worker watches
 the run stops with verdict ``incomplete`` and a checkpoint of the last complete level.
 
 Backends: ``inline`` (workers in this process: for one worker with checkpoints, and for tests),
-``processes`` (the standard library's multiprocessing, fork) and ``ray`` (Ray actors; optional extra).
+``processes`` (the standard library's multiprocessing, fork; worker 0 in this process) and ``ray`` (Ray actors;
+optional extra).
 This module knows no protocol: workers build their engine and properties with a ``factory``.
 """
 
@@ -642,8 +643,8 @@ def _serve(conn: Any, factory: Callable, index: int, count: int, symmetry: bool,
 
 class _Processes:
     """Workers as processes of the standard library's multiprocessing (fork: they inherit the model); worker 0
-    is this process, so that N workers take N processes and every batch crosses one pipe, from its maker to its
-    owner (the coordinator hands worker 0's batches to the others and theirs to worker 0 without a relay)."""
+    is this process, so that N workers take N processes, and batches to and from worker 0 cross one pipe (the
+    coordinator relays those between two other workers: two pipes)."""
 
     name = "processes"
 
