@@ -855,6 +855,9 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
     chunks: list[list[str]] = [[] for _ in range(opts.workers)]
     comp_files: list[str] = []
     components_log: list[Any] = []  # every components payload not yet in a checkpoint
+    # every components payload, for this process's engine: imported only if a counterexample is to be rebuilt
+    # (importing checks each component's hash, serial work while the workers wait)
+    unimported: list[Any] = []
     if opts.resume:
         manifest = read_manifest(opts.resume, identity)
     ckpt_dir = opts.checkpoint or opts.resume
@@ -871,8 +874,7 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
     try:
         if manifest is not None:
             loaded = _load_components(opts.resume, manifest["components"])  # type: ignore[arg-type]
-            for payload in loaded:
-                engine.import_components(payload)
+            unimported.extend(loaded)
             chunks = manifest["chunks"]
             comp_files = list(manifest["components"])
             backend.call("load", [(opts.resume, chunks[w], loaded) for w in range(opts.workers)])
@@ -888,8 +890,7 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
             levels.append(frontier)
             comps = [r["components"] for r in res]
             components_log.extend(comps)
-            for c in comps:
-                engine.import_components(c)
+            unimported.extend(comps)
             viol = _first([r["violation"] for r in res])
             if viol is not None:  # one worker stops at the first initial state that violates
                 rc = backend.call("recount", [(viol[0], viol[2], True)] * opts.workers)
@@ -922,8 +923,7 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
                 verdict, reason = "incomplete", _memory_reason(opts.memory_limit, max(r["rss"] for r in exp))
                 break
             comps = [r["components"] for r in exp]
-            for c in comps:
-                engine.import_components(c)
+            unimported.extend(comps)
             ab = backend.absorb(batches, comps)
             del batches
             if any(r["over"] for r in ab):
@@ -968,7 +968,11 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
             _write_checkpoint(backend, ckpt_dir, identity, chunks, comp_files, components_log, levels, generated,
                               fired, new_by, terminal, pending, frontier)
             reason += f"; checkpoint in {ckpt_dir} (resume with --resume {ckpt_dir} and a larger limit)"
-        found = _rebuild(backend, engine, by_name, viol, opts.workers) if viol is not None else None
+        found = None
+        if viol is not None:
+            for payload in unimported:
+                engine.import_components(payload)
+            found = _rebuild(backend, engine, by_name, viol, opts.workers)
         stats = backend.call("stats")
     finally:
         backend.close()

@@ -536,13 +536,20 @@ class HashInterner:
         return k
 
     def add(self, k: int, obj: Any) -> None:
-        """Learn ``obj`` under the id ``k`` another process gave it (checked: the hash must agree)."""
+        """Learn ``obj`` under the id ``k`` another process gave it (checked: the hash must agree).  It is not
+        handed out by :meth:`take_new`: the process that made it hands it out (in a partitioned search every
+        worker and the coordinator get every worker's new components from their maker, once)."""
         if k in self.objs:
             if self.objs[k] != obj:
                 raise HashCollision(f"components {self.objs[k]!r} and {obj!r} have the same content hash {k:#x}")
             return
-        if self(obj) != k:
-            raise HashCollision(f"component {obj!r} arrived with id {k:#x}, but hashes to {self.ids[obj]:#x} here")
+        here = self.ids.get(obj)
+        if here is None:
+            here = stable_hash(obj)
+        if here != k:
+            raise HashCollision(f"component {obj!r} arrived with id {k:#x}, but hashes to {here:#x} here")
+        self.ids[obj] = k
+        self.objs[k] = obj
 
     def take_new(self) -> list[tuple[int, Any]]:
         new = [(k, self.objs[k]) for k in self.fresh]
