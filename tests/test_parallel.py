@@ -64,6 +64,19 @@ def test_hash_interner_refuses_a_collision():
         other(("a", 1))
 
 
+def test_components_learnt_from_another_process_are_not_handed_out_again():
+    maker, taker = HashInterner(), HashInterner()
+    k = maker(("a", 1))
+    assert maker.take_new() == [(k, ("a", 1))]
+    taker.add(k, ("a", 1))
+    assert taker(("a", 1)) == k and taker.objs[k] == ("a", 1)
+    assert taker.take_new() == []  # its maker hands it out; the taker does not send it back
+    mine = taker(("b", 2))
+    assert taker.take_new() == [(mine, ("b", 2))]
+    with pytest.raises(HashCollision, match="arrived with id"):
+        HashInterner().add(k + 1, ("a", 1))  # an id that is not the value's hash here
+
+
 @pytest.mark.parametrize("protocol, bounds, symmetry", [("raft", N2, False), ("raft", N3_SYM, True),
                                                         ("etcdraft", {}, False),
                                                         ("poa", dict(signers=3, intruders=2, max_height=2), True)])
