@@ -11,7 +11,11 @@ must be identical.  From the partitioned run's own figures (`engine` in its JSON
   batches between the others);
 * *routed*: states sent to another worker, per state expanded (after each worker's own deduplication);
 * *absorb*: seconds the owners spent taking in batches (unpickling included) and checking new states;
-* *coordinator*: seconds the coordinator computes alone (the ranks that keep the figures exact).
+* *coordinator*: seconds the coordinator computes alone (the ranks that keep the figures exact);
+* *waits*, from the coordinator's clock: over the levels' phases, the slowest worker's seconds less the
+  mean worker's (*imbalance*: the others wait at the barrier), the phases' seconds less the slowest
+  worker's (*pipes*: requests, replies and batches on their way), and the whole command less the phases
+  (*outside*: interpreter and model start-up, workers started, levels advanced).
 
 *ceiling*: what this machine allows at all: N copies of the one-worker command run at once (as many as
 workers), and N times the one-worker time over the time until the last copy ends.  Copies share nothing but
@@ -124,6 +128,7 @@ def main() -> None:
         m = stats["move_us"] / 1e6 / max(1, stats["routed"])
         r = (stats["routed"] + stats["sent_local"]) / max(1, n)
         c = stats["coordinator_us"] / 1e6
+        phases, slowest, mean = (stats.get(key, 0) / 1e6 for key in ("phases_us", "slowest_us", "mean_us"))
         ceiling = args.workers * t1 / statistics.median(copies_t) if copies_t else None
         sent = stats["routed"] + stats["sent_local"]
         big_e, big_a, big_m = stats["expand_us"] / 1e6, stats["absorb_us"] / 1e6, stats["move_us"] / 1e6
@@ -141,7 +146,8 @@ def main() -> None:
                "expand_us_per_state": e * 1e6, "move_us_per_routed": m * 1e6, "routed_per_state": r,
                "remote_share": stats["routed"] / max(1, stats["routed"] + stats["sent_local"]),
                "expand_s": big_e, "absorb_s": big_a, "move_s": big_m, "serial_s": serial,
-               "coordinator_s": c, "owned_min": stats["owned_min"], "owned_max": stats["owned_max"],
+               "coordinator_s": c, "imbalance_s": slowest - mean, "pipes_s": phases - slowest,
+               "outside_s": tw - phases, "owned_min": stats["owned_min"], "owned_max": stats["owned_max"],
                "model_speedup_16": model[16], "model_speedup_64": model[64],
                "ceiling": ceiling, "share_of_ceiling": t1 / tw / ceiling if ceiling else None,
                "one_runs": one_t, "many_runs": many_t, "copies_runs": copies_t}
@@ -153,7 +159,9 @@ def main() -> None:
               + f"; expand {row['expand_us_per_state']:.1f} "
               f"us/state, move {row['move_us_per_routed']:.2f} us/routed state, {r:.2f} sent per state expanded "
               f"({row['remote_share']:.0%} to another worker), expand {big_e:.1f} s + absorb {big_a:.1f} s + move "
-              f"{big_m:.1f} s over the workers, coordinator {c:.2f} s alone, other serial {serial:.1f} s; owned "
+              f"{big_m:.1f} s over the workers, coordinator {c:.2f} s alone, other serial {serial:.1f} s "
+              f"(imbalance {row['imbalance_s']:.1f} s, pipes {row['pipes_s']:.1f} s, outside the phases "
+              f"{row['outside_s']:.1f} s); owned "
               f"{row['owned_min']:,}..{row['owned_max']:,}; model: {model[16]:.1f}x at 16, {model[64]:.1f}x at 64",
               flush=True)
     if args.json:

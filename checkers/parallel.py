@@ -376,7 +376,8 @@ class Partition:
         self.sent_local += len(new_rank)
         self.expanded += len(self.frontier)
         return {"over": False, "generated": generated, "fired": fired, "terminal": terminal, "violation": viol,
-                "batches": batches, "components": eng.export_components(), "rss": rss_bytes()}
+                "batches": batches, "components": eng.export_components(), "rss": rss_bytes(),
+                "took": time.perf_counter() - t_start}
 
     def _rebuild_known(self) -> None:
         """Forget what was sent: known holds the keys (and, with symmetry, the raw states) of the states owned."""
@@ -427,7 +428,8 @@ class Partition:
             self._truncate(hi)
             return {"over": True, "rss": rss_bytes()}
         out = self._finish_level(hi, new_keys, new_rank)
-        self.t_absorb += time.perf_counter() - t_start
+        out["took"] = took = time.perf_counter() - t_start
+        self.t_absorb += took
         return out
 
     def recount(self, vkey: int, kind: str, initial: bool) -> dict[str, Any]:
@@ -871,6 +873,9 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
     rss_seen = rss_base = 0
     next_report = t0 + progress_every
     t_coord = 0.0  # seconds the coordinator spends on its own (ranks), while the workers wait
+    # the phases' seconds on this clock, and the sums over phases of the slowest worker's and the mean worker's
+    # own seconds in them (for benchmarks/parallel.py: imbalance = slowest - mean, pipes = phases - slowest)
+    t_phases = t_slowest = t_mean = 0.0
     try:
         if manifest is not None:
             loaded = _load_components(opts.resume, manifest["components"])  # type: ignore[arg-type]
@@ -917,15 +922,23 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
                 if rss_seen + per_state * levels[-1] * max(1.0, growth) > opts.memory_limit:
                     verdict, reason = "incomplete", _memory_reason(opts.memory_limit, rss_seen)
                     break
+            t_ph = time.perf_counter()
             exp, batches = backend.expand()
+            t_phases += time.perf_counter() - t_ph
             if any(r["over"] for r in exp):
                 backend.call("rollback")
                 verdict, reason = "incomplete", _memory_reason(opts.memory_limit, max(r["rss"] for r in exp))
                 break
             comps = [r["components"] for r in exp]
             unimported.extend(comps)
+            t_ph = time.perf_counter()
             ab = backend.absorb(batches, comps)
+            t_phases += time.perf_counter() - t_ph
             del batches
+            for replies in (exp, ab):
+                took = [r.get("took", 0.0) for r in replies]
+                t_slowest += max(took)
+                t_mean += sum(took) / len(took)
             if any(r["over"] for r in ab):
                 backend.call("rollback")
                 verdict, reason = "incomplete", _memory_reason(opts.memory_limit, max(r["rss"] for r in ab))
@@ -988,7 +1001,8 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
                 engine_stats[key] = max(engine_stats.get(key, 0), n)
     owned = [st.get("owned_states", 0) for st in stats]
     engine_stats.update(workers=opts.workers, owned_min=min(owned), owned_max=max(owned),
-                        coordinator_us=int(t_coord * 1e6))
+                        coordinator_us=int(t_coord * 1e6), phases_us=int(t_phases * 1e6),
+                        slowest_us=int(t_slowest * 1e6), mean_us=int(t_mean * 1e6))
     vacuous = {}
     if found is None and pending:
         vacuous = {p.name: p.antecedent_doc for p in properties if p.name in pending and p.antecedent is not None}
