@@ -683,7 +683,15 @@ class _Processes:
     def call(self, method: str, args_per_worker: Sequence[tuple] | None = None) -> list[Any]:
         for w, conn in enumerate(self.conns, 1):
             conn.send((method, args_per_worker[w] if args_per_worker else ()))
-        mine = getattr(self.local, method)(*(args_per_worker[0] if args_per_worker else ()))
+        try:
+            mine = getattr(self.local, method)(*(args_per_worker[0] if args_per_worker else ()))
+        except BaseException:
+            for w in range(1, len(self.conns) + 1):  # take the others' replies, so that they can stop
+                try:
+                    self._result(w)
+                except RuntimeError:
+                    pass
+            raise
         return [mine] + [self._result(w) for w in range(1, len(self.conns) + 1)]
 
     def call_one(self, w: int, method: str, *args: Any) -> Any:
@@ -708,6 +716,7 @@ class _Processes:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
+                proc.join(timeout=5)
 
 
 class _Ray:

@@ -309,6 +309,31 @@ def test_memory_limit_stops_cleanly_and_resume_finishes_on_a_larger_limit(tmp_pa
     assert full == _strip(json.loads(one.stdout))
 
 
+def test_an_error_in_worker_0_stops_every_worker_cleanly(monkeypatch):
+    """Worker 0 runs in the coordinator's process (processes backend): when it fails, the coordinator takes the
+    other workers' replies (large ones block their pipe) before it stops them, so that they end on their own
+    (exit code 0), not killed after close's grace period."""
+    real_expand = parallel.Partition.expand
+
+    def failing(self):
+        if self.index == 0 and len(self.frontier) > 20000:  # a level whose batches fill a pipe
+            raise RuntimeError("worker 0 breaks")
+        return real_expand(self)
+
+    monkeypatch.setattr(parallel.Partition, "expand", failing)  # (the workers forked later inherit it)
+    codes = []
+    real_close = parallel._Processes.close
+
+    def close(self):
+        real_close(self)
+        codes.extend(p.exitcode for p in self.procs)
+
+    monkeypatch.setattr(parallel._Processes, "close", close)
+    with pytest.raises(RuntimeError, match="worker 0 breaks"):
+        refmodel.check("raft", workers=2, **N3_SYM)
+    assert codes == [0]
+
+
 def test_bad_parallel_options_are_one_line_errors():
     for args, says in ((["--workers", "0"], "--workers"), (["--backend", "mpi"], "--backend"),
                        (["--ray-address", "x:1"], "--ray-address needs --backend ray"),
