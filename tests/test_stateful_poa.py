@@ -44,7 +44,13 @@ HUNTS = {
 # with a fixed seed in CI (tests/test_simulate.py)
 
 
-@pytest.mark.parametrize("mutant", sorted(HUNTS))
+# no_vote_reset_at_epoch's hunt takes about two minutes on a slow 2-core machine (its shortest run is 7 steps):
+# marked slow (-m slow); BFS catches it in CI (its spec under specs/, and the mutant tests)
+SLOW_HUNTS = {"no_vote_reset_at_epoch"}
+
+
+@pytest.mark.parametrize("mutant", [pytest.param(m, marks=pytest.mark.slow) if m in SLOW_HUNTS else m
+                                    for m in sorted(HUNTS)])
 def test_hypothesis_finds_mutant(mutant):
     cfg, inv, bound = HUNTS[mutant]
     hunt(build(cfg, mutant), PROPS, inv, bound)
