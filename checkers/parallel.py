@@ -601,6 +601,7 @@ class _Inline:
     def __init__(self, factory: Callable, count: int, symmetry: bool, deadlock: bool,
                  memory_share: int | None) -> None:
         self.parts = [Partition(factory, w, count, symmetry, deadlock, memory_share) for w in range(count)]
+        self.in_process = count  # workers in this process (the first ones): all
 
     def call(self, method: str, args_per_worker: Sequence[tuple] | None = None) -> list[Any]:
         return [getattr(p, method)(*(args_per_worker[w] if args_per_worker else ())) for w, p in enumerate(self.parts)]
@@ -649,6 +650,7 @@ class _Processes:
     coordinator relays those between two other workers: two pipes)."""
 
     name = "processes"
+    in_process = 1  # workers in this process (the first ones): worker 0
 
     def __init__(self, factory: Callable, count: int, symmetry: bool, deadlock: bool,
                  memory_share: int | None) -> None:
@@ -723,6 +725,7 @@ class _Ray:
     """Workers as Ray actors (a local Ray instance, or the cluster at ``address``)."""
 
     name = "ray"
+    in_process = 0
 
     def __init__(self, factory: Callable, count: int, symmetry: bool, deadlock: bool,
                  memory_share: int | None, address: str | None) -> None:
@@ -1025,13 +1028,11 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
 
 
 def _total_rss(backend: Any, worker_rss: Sequence[int] | None = None) -> int:
-    """The resident memory of the run: the workers' and this process's (once, for inline workers)."""
-    if backend.name == "inline":
-        return rss_bytes()
-    worker_rss = backend.call("rss") if worker_rss is None else worker_rss
-    if backend.name == "processes":  # worker 0 is this process
-        return sum(worker_rss[1:]) + rss_bytes()
-    return sum(worker_rss) + rss_bytes()
+    """The resident memory of the run: the workers' and this process's (once for the workers in it, the first
+    ``backend.in_process``)."""
+    if worker_rss is None:
+        worker_rss = backend.call("rss")
+    return sum(worker_rss[backend.in_process:]) + rss_bytes()
 
 
 def _memory_reason(limit: int | None, rss: int) -> str:
