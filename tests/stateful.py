@@ -138,6 +138,13 @@ def machine_for(system: Any, properties: Sequence[Property], runs: Runs | None =
     return ModelMachine
 
 
+def hunt_params(hunts: Any, slow: set[str]) -> list[Any]:
+    """The mutants of ``hunts`` as test parameters, in name order, those in ``slow`` marked slow (-m slow)."""
+    import pytest
+
+    return [pytest.param(m, marks=pytest.mark.slow) if m in slow else m for m in sorted(hunts)]
+
+
 def hunt(system: Any, properties: Sequence[Property], invariant_name: str, bound: int, max_examples: int = 300,
          steps: int = 60) -> list[str]:
     """Run the machine of ``system`` (a mutant) until Hypothesis finds a violation of ``invariant_name``; check

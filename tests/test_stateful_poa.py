@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
-from stateful import Runs, hunt, machine_for
+from stateful import Runs, hunt, hunt_params, machine_for
 
 from refmodel import invariants
 from refmodel.model.poa import build
@@ -49,8 +49,7 @@ HUNTS = {
 SLOW_HUNTS = {"no_vote_reset_at_epoch"}
 
 
-@pytest.mark.parametrize("mutant", [pytest.param(m, marks=pytest.mark.slow) if m in SLOW_HUNTS else m
-                                    for m in sorted(HUNTS)])
+@pytest.mark.parametrize("mutant", hunt_params(HUNTS, SLOW_HUNTS))
 def test_hypothesis_finds_mutant(mutant):
     cfg, inv, bound = HUNTS[mutant]
     hunt(build(cfg, mutant), PROPS, inv, bound)
