@@ -62,11 +62,14 @@ def refmodel_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "refmodel.checkers.cli"]
 
 
+def check_cmd(args: list[str]) -> list[str]:
+    return refmodel_cmd() + ["check", *args, "--json", "--progress", "off"]
+
+
 def run_once(args: list[str]) -> tuple[float, int, dict]:
     """Wall seconds, peak RSS (KiB, the largest process) and the JSON result of one whole command."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(refmodel_cmd() + ["check", *args, "--json", "--progress", "off"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(check_cmd(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = proc.stdout.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -78,8 +81,8 @@ def run_once(args: list[str]) -> tuple[float, int, dict]:
 def run_copies(args: list[str], copies: int) -> float:
     """Wall seconds until the last of ``copies`` concurrent one-worker commands ends."""
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(refmodel_cmd() + ["check", *args, "--json", "--progress", "off"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(copies)]
+    procs = [subprocess.Popen(check_cmd(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for _ in range(copies)]
     for proc in procs:
         if proc.wait() not in (0, 1):
             raise SystemExit(f"refmodel failed: {proc.stderr.read().decode()[-800:]}")  # type: ignore[union-attr]
@@ -129,7 +132,8 @@ def main() -> None:
         r = (stats["routed"] + stats["sent_local"]) / max(1, n)
         c = stats["coordinator_us"] / 1e6
         phases, slowest, mean = (stats.get(key, 0) / 1e6 for key in ("phases_us", "slowest_us", "mean_us"))
-        ceiling = args.workers * t1 / statistics.median(copies_t) if copies_t else None
+        t_copies = statistics.median(copies_t) if copies_t else None
+        ceiling = args.workers * t1 / t_copies if t_copies else None
         sent = stats["routed"] + stats["sent_local"]
         big_e, big_a, big_m = stats["expand_us"] / 1e6, stats["absorb_us"] / 1e6, stats["move_us"] / 1e6
         w0 = args.workers
@@ -155,7 +159,7 @@ def main() -> None:
         print(f"{name}: {row['distinct']:,} states, one worker {t1:.2f} s, {args.workers} workers ({args.backend}) "
               f"{tw:.2f} s: {row['speedup']:.2f}x (medians of {args.runs})"
               + (f"; ceiling {ceiling:.2f}x ({args.workers} one-worker commands at once: "
-                 f"{statistics.median(copies_t):.2f} s), {row['share_of_ceiling']:.0%} of it" if ceiling else "")
+                 f"{t_copies:.2f} s), {row['share_of_ceiling']:.0%} of it" if ceiling else "")
               + f"; expand {row['expand_us_per_state']:.1f} "
               f"us/state, move {row['move_us_per_routed']:.2f} us/routed state, {r:.2f} sent per state expanded "
               f"({row['remote_share']:.0%} to another worker), expand {big_e:.1f} s + absorb {big_a:.1f} s + move "
