@@ -16,7 +16,7 @@ poa accept_unauthorised_signer  Hypothesis (test_stateful_poa.py), BFS, vectors 
 poa threshold_half              Hypothesis (test_stateful_poa.py), BFS, vectors poa.signer_changes_by_quorum
 poa no_vote_reset_at_epoch      Hypothesis (test_stateful_poa.py), BFS, vectors poa.signer_changes_by_quorum
 poa recents_reset_at_checkpoint Hypothesis (test_stateful_poa.py), BFS, vectors poa.signer_recency
-poa keep_votes_of_dropped_signer simulate --swarm, seed 1 (here), BFS, vectors poa.signer_changes_by_quorum
+poa keep_votes_of_dropped_signer Hypothesis, simulate --swarm, seed 1 (here), BFS, vectors poa.signer_changes_by_quorum
 =============================== ============================================== ================================
 
 benchmarks/simulate_mutants.py measures how many runs other seeds need.
