@@ -3,6 +3,7 @@ with a clear reason where it is absent."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Hashable
@@ -47,6 +48,18 @@ def reachable(engine, symmetry: bool = False, max_depth: int | None = None) -> t
         states += nxt
         frontier = nxt
     return states, generated
+
+
+@functools.lru_cache(maxsize=64)  # (results are small: figures and one trace)
+def default_check(protocol: str, config: Hashable, mutant: str | None, symmetry: bool):
+    """``check`` of a model with its protocol's default invariants, run once per session for each set of
+    arguments: tests that need the same long run (a mutant's shortest counterexample: test_raft_mutants.py and
+    test_reports.py) share it.  Callers must not change the result."""
+    from refmodel import invariants
+    from refmodel.checkers.bfs import check
+    from refmodel.model import protocol as proto
+
+    return check(proto(protocol).build(config, mutant).engine(), invariants.defaults(protocol), symmetry=symmetry)
 
 
 def same_result(a, b) -> None:

@@ -14,6 +14,7 @@ records the exhaustive attempts.
 from __future__ import annotations
 
 import pytest
+from conftest import default_check
 
 from refmodel import invariants
 from refmodel.checkers.bfs import Limits, check
@@ -40,7 +41,7 @@ DEFAULTS = invariants.defaults("raft")
 @pytest.mark.parametrize("mutant", sorted(BFS_CASES))
 def test_mutant_caught_by_bfs(mutant):
     cfg, inv, length = BFS_CASES[mutant]
-    r = check(build(cfg, mutant).engine(), DEFAULTS, symmetry=True)
+    r = default_check("raft", cfg, mutant, True)  # (shared with test_reports.py, which renders it)
     assert r.verdict == "violation"
     assert (r.violation.invariant, r.violation.length) == (inv, length)
     # without the bug, the same configuration shows no violation among as many states (n3_t3_l1 is too big

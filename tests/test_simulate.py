@@ -48,13 +48,15 @@ def without_timing(d: dict) -> dict:
     return {k: v for k, v in d.items() if k not in ("elapsed_s", "steps_per_s")}
 
 
-def test_five_servers_thousand_runs_reproducible(capsys):
-    """The acceptance command: 5 servers, 1000 runs of 100 steps, seed 1; twice, the same output."""
-    argv = ["simulate", "raft", *FIVE, "--runs", "1000", "--steps", "100", "--seed", "1", "--json"]
+@pytest.mark.parametrize("runs", [pytest.param(1000, marks=pytest.mark.slow), 200])
+def test_five_servers_runs_reproducible(capsys, runs):
+    """The acceptance command: 5 servers, 1000 runs of 100 steps, seed 1; twice, the same output.  (About a
+    minute on a slow 2-core machine: CI runs 200, -m slow the 1000.)"""
+    argv = ["simulate", "raft", *FIVE, "--runs", str(runs), "--steps", "100", "--seed", "1", "--json"]
     code, first = run_json(capsys, *argv)
     assert code == 0 and first["verdict"] == "pass"
-    assert first["runs"] == 1000 and 50_000 < first["steps"] <= 100_000
-    assert first["distinct_states"] > 10_000 and first["steps_per_s"] > 0
+    assert first["runs"] == runs and 50 * runs < first["steps"] <= 100 * runs
+    assert first["distinct_states"] > 10 * runs and first["steps_per_s"] > 0
     _, second = run_json(capsys, *argv)
     assert without_timing(first) == without_timing(second)
 
