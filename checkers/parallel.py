@@ -165,15 +165,17 @@ class Partition:
         self.t_expand = self.t_move = self.t_absorb = 0.0
         # as in the one-worker search (bfs.py): the engine reports the server changes its memoised successors
         # make, so that per-server step properties need no check per successor while nothing is doubtful
-        # (every frontier state's components are judged left alone in advance()/load(), since a worker
-        # expands states whose components another worker's engine made); and it leaves out the successors
-        # outside the constraint, counting them by action id (not when terminal states are told apart)
+        # (the components of the states that this worker's engine did not make, initial states and states from
+        # other workers' batches, are judged left alone in advance()/load(), as the one-worker search judges
+        # the initial states'); and it leaves out the successors outside the constraint, counting them by
+        # action id (not when terminal states are told apart)
         self.watched = self.stepc.watch()
         omitting = getattr(engine, "omitting_successors", None)
         self.successors, self.missing = omitting() if omitting is not None and not deadlock else \
             (engine.successors, None)
         self.missing_before: dict[int, int] = {}  # the left-out counts at the end of the previous expand
-        self.judged = 0  # server components judged left alone so far (see _judge_frontier)
+        self.judged: set[int] = set()  # server components judged left alone so far (see _judge)
+        self.foreign: list[int] = []  # this level's states that this worker's engine did not make (see _judge)
         self.level_hi = 0  # where the level being made starts in states (see expand)
         self.routed = self.sent_local = self.expanded = 0
 
@@ -206,6 +208,7 @@ class Partition:
             if key in new_keys:
                 continue
             new_keys[key] = len(self.states)
+            self.foreign.append(len(self.states))
             self.known.add(key)
             self.known.add(e)
             self.states.append(e)
@@ -398,6 +401,7 @@ class Partition:
         known = self.known
         states, parent, via = self.states, self.parent, self.via
         new_keys, new_rank, hi = self.new_keys, self.new_rank, self.level_hi  # (expand put its own ones there)
+        foreign = self.foreign.append if self.watched else None
         budget = MEMORY_EVERY
         try:
             for blob in batches:
@@ -412,6 +416,8 @@ class Partition:
                     if idx is None:
                         if key in known:
                             continue
+                        if foreign is not None:
+                            foreign(len(states))
                         new_keys[key] = len(states)
                         known.add(key)
                         states.append(t)
@@ -424,6 +430,8 @@ class Partition:
                             self._check_memory()
                     elif rs[n] < new_rank[idx - hi]:  # reached earlier in one worker's order: that way wins
                         states[idx], parent[idx], via[idx], new_rank[idx - hi] = t, gs[n], aids[n], rs[n]
+                        if foreign is not None:  # (with symmetry, t may hold other components)
+                            foreign(idx)
         except _OverBudget:
             self._truncate(hi)
             return {"over": True, "rss": rss_bytes()}
@@ -488,7 +496,7 @@ class Partition:
         del self.states[hi:]
         del self.parent[hi:]
         del self.via[hi:]
-        self.new_keys, self.new_rank = {}, []
+        self.new_keys, self.new_rank, self.foreign = {}, [], []
 
     def rollback(self) -> None:
         """Forget the level being made (the memory budget ran out); what this worker sent in it is forgotten
@@ -505,23 +513,31 @@ class Partition:
         new_rank = self.new_rank
         self.rank = list(ranks) if ranks is not None else [new_rank[m] for m in self.order]
         self.new_keys, self.new_rank = {}, []
-        self._judge_frontier()
+        self._judge(self.foreign)
+        self.foreign = []
 
     def keys(self) -> list[int]:
         """This level's rank keys, ascending (for the coordinator's renumbering)."""
         return [self.new_rank[m] for m in self.order]
 
-    def _judge_frontier(self) -> None:
-        """Watched steps: every server component this worker's engine knows (its own, and those imported with
-        other workers' states) judged left alone by a step, each once (see __init__); the frontier's states
-        hold no other."""
-        if self.watched:
-            objs = self.stepc.server_objs
-            if len(objs) > self.judged:
-                judge = self.stepc.judge_kept
-                for c in list(objs)[self.judged:]:  # (ids in the order met: dicts keep it)
+    def _judge(self, indices: Sequence[int]) -> None:
+        """Watched steps: the server components of the states at ``indices`` (states this worker's engine did
+        not make) judged left alone by a step, each component once.  The states it made hold no other
+        components than those its engine reported when it made them, or their parents held (as in the one-worker
+        search).  (Judging every component the engine knows instead, as before, also judged those made only for
+        successors outside the constraint, which no step takes: their pairs stayed doubtful, and every step was
+        checked on its pairs for the whole run.)"""
+        if not self.watched:
+            return
+        shifts, _, mask = self.stepc.pairs  # type: ignore[misc]
+        judged, judge, states = self.judged, self.stepc.judge_kept, self.states
+        for i in indices:
+            s = states[i]
+            for sh in shifts:
+                c = (s >> sh) & mask
+                if c not in judged:
+                    judged.add(c)
                     judge(c)
-                self.judged = len(objs)
 
     # --- counterexamples
 
@@ -573,7 +589,7 @@ class Partition:
         self._rebuild_known()
         if data:
             self.lo, self.hi, self.rank, self.frontier = data["lo"], data["hi"], data["rank"], data["frontier"]
-            self._judge_frontier()
+            self._judge(self.frontier)
         self.ckpt_states, self.ckpt_labels, self.chunks = len(self.states), len(labels), len(chunks)
         self.engine.export_components()  # what came from the checkpoint is known everywhere already
         return len(self.states)
