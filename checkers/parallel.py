@@ -652,8 +652,9 @@ def _serve(conn: Any, factory: Callable, index: int, count: int, symmetry: bool,
             method, args = conn.recv()
         except EOFError:
             return
-        if method == "stop":
-            return
+        if method == "stop":  # exit at once: freeing the share (millions of objects) takes the coordinator's
+            conn.close()       # wait in close() (0.24 s on raft n3_t2_l1_c1_m1), and nothing is left to write
+            os._exit(0)
         try:
             conn.send(("ok", getattr(part, method)(*args)))
         except BaseException as exc:
