@@ -33,6 +33,9 @@ that (start-up, pipes, waiting at barriers: S) is taken as serial:
                                                        # offline), 3 runs each
     python benchmarks/parallel.py --quick              # raft n3_t2_l0_c1_m1 (705,532 states), 3 runs
     python benchmarks/parallel.py --backend ray --workers 2
+
+`benchmarks/partition_costs.py` measures the same search without the machine in it: the CPU seconds of the
+plain search and of one and two inline workers, in one process.
 """
 
 from __future__ import annotations
