@@ -20,6 +20,10 @@ equal.
 
     python benchmarks/partition_costs.py                       # Clique s3 c1 h5 and raft n3_t2_l0_c1_m1, 3 rounds
     python benchmarks/partition_costs.py --config poa5 --runs 5
+    py-spy record -r 250 -f raw -o c.txt -- python benchmarks/partition_costs.py --config raft_l0 --only c
+
+``--only KIND`` (a, b, c or d) runs that search once and prints its CPU seconds and figures: what a profiler
+records, to compare two of them line by line (how the doubtful pairs of the step checker were found).
 """
 
 from __future__ import annotations
@@ -68,7 +72,14 @@ def main() -> int:
     ap.add_argument("--config", action="append", choices=sorted(CONFIGS), help="run these (repeatable)")
     ap.add_argument("--runs", type=int, default=3, help="rounds (each runs the four searches, order rotated)")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--only", choices=[k[0] for k in KINDS], help="run this search once (for a profiler)")
     args = ap.parse_args()
+    if args.only:
+        kind = next(k for k in KINDS if k[0] == args.only)
+        for name in args.config or ["raft_l0"]:
+            spent, (distinct, generated) = run(kind, *CONFIGS[name])
+            print(f"{name} {kind}: {spent:.2f} s CPU, {distinct:,} distinct, {generated:,} generated")
+        return 0
     rows = []
     for name in args.config or ["poa5", "raft_l0"]:
         protocol, bounds = CONFIGS[name]
