@@ -39,7 +39,7 @@ def run_spec(path: Path):
     system = proto.build(spec.config, spec.mutant)
     if not spec.invariants and not spec.limits:  # (the long mutant runs are shared with test_raft_mutants.py)
         return system, default_check(proto.name, spec.config, spec.mutant, spec.symmetry)
-    props = invariants.resolve(proto.name, spec.invariants)
+    props = invariants.resolve(proto.name, spec.invariants) if spec.invariants else invariants.defaults(proto.name)
     return system, check(system.engine(), props, symmetry=spec.symmetry, limits=Limits(**spec.limits))
 
 
