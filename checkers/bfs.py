@@ -339,6 +339,7 @@ class _StepChecker(_Checker):
         self._settled_at: tuple[int, int] = (-1, -1)  # (pairs known, antecedents pending) at the last settle
         self._tables: tuple[int, list[int], list[int]] | None = None  # see pair_tables
         self.parts_ok: set[int] = set()  # servers parts whose servers left alone keep every property (left_alone)
+        self.judged: set[int] = set()  # components judged left alone by judge_state
         slots = getattr(engine, "server_slots", None)
         if (self.props and slots is not None and self.project is not None
                 and all(p.per_server is not None and (p.antecedent is None) == (p.per_server[1] is None)
@@ -401,11 +402,16 @@ class _StepChecker(_Checker):
         self._decide(a, b)
         self._decide(b, b)  # the new component, left as it is by a later step
 
-    def initial(self, s: int) -> None:
-        """A watching engine reports changes only: the components of an initial state left as they are."""
+    def judge_state(self, s: int) -> None:
+        """A watching engine reports changes only: the components of a state it did not make (an initial state;
+        in a partitioned search, one another worker's engine made) judged left alone, each component once."""
         shifts, _, mask = self.pairs  # type: ignore[misc]
+        judged = self.judged
         for sh in shifts:
-            self.judge_kept((s >> sh) & mask)
+            c = (s >> sh) & mask
+            if c not in judged:
+                judged.add(c)
+                self.judge_kept(c)
 
     def judge_kept(self, c: int) -> None:
         """Component ``c`` left as it is by a step: known to hold, or doubtful (see :meth:`reported`)."""
@@ -656,7 +662,7 @@ def _check(engine: Engine, properties: Sequence[Property], symmetry: bool, limit
                 continue
             idx = add(e, key, -1, -1)
             if watched:
-                stepc.initial(e)  # type: ignore[arg-type]
+                stepc.judge_state(e)  # type: ignore[arg-type]
             if (bad := inv.first_violated(e)) is not None:
                 raise _Found(bad, idx)
         levels.append(len(states))

@@ -174,7 +174,6 @@ class Partition:
         self.successors, self.missing = omitting() if omitting is not None and not deadlock else \
             (engine.successors, None)
         self.missing_before: dict[int, int] = {}  # the left-out counts at the end of the previous expand
-        self.judged: set[int] = set()  # server components judged left alone so far (see _judge)
         self.foreign: list[int] = []  # this level's states that this worker's engine did not make (see _judge)
         self.level_hi = 0  # where the level being made starts in states (see expand)
         self.routed = self.sent_local = self.expanded = 0
@@ -401,7 +400,6 @@ class Partition:
         known = self.known
         states, parent, via = self.states, self.parent, self.via
         new_keys, new_rank, hi = self.new_keys, self.new_rank, self.level_hi  # (expand put its own ones there)
-        foreign = self.foreign.append if self.watched else None
         budget = MEMORY_EVERY
         try:
             for blob in batches:
@@ -416,8 +414,7 @@ class Partition:
                     if idx is None:
                         if key in known:
                             continue
-                        if foreign is not None:
-                            foreign(len(states))
+                        self.foreign.append(len(states))
                         new_keys[key] = len(states)
                         known.add(key)
                         states.append(t)
@@ -430,8 +427,7 @@ class Partition:
                             self._check_memory()
                     elif rs[n] < new_rank[idx - hi]:  # reached earlier in one worker's order: that way wins
                         states[idx], parent[idx], via[idx], new_rank[idx - hi] = t, gs[n], aids[n], rs[n]
-                        if foreign is not None:  # (with symmetry, t may hold other components)
-                            foreign(idx)
+                        self.foreign.append(idx)  # (with symmetry, t may hold other components)
         except _OverBudget:
             self._truncate(hi)
             return {"over": True, "rss": rss_bytes()}
@@ -522,22 +518,15 @@ class Partition:
 
     def _judge(self, indices: Sequence[int]) -> None:
         """Watched steps: the server components of the states at ``indices`` (states this worker's engine did
-        not make) judged left alone by a step, each component once.  The states it made hold no other
+        not make) judged left alone by a step (``_StepChecker.judge_state``).  The states it made hold no other
         components than those its engine reported when it made them, or their parents held (as in the one-worker
         search).  (Judging every component the engine knows instead, as before, also judged those made only for
         successors outside the constraint, which no step takes: their pairs stayed doubtful, and every step was
         checked on its pairs for the whole run.)"""
-        if not self.watched:
-            return
-        shifts, _, mask = self.stepc.pairs  # type: ignore[misc]
-        judged, judge, states = self.judged, self.stepc.judge_kept, self.states
-        for i in indices:
-            s = states[i]
-            for sh in shifts:
-                c = (s >> sh) & mask
-                if c not in judged:
-                    judged.add(c)
-                    judge(c)
+        if self.watched:
+            judge, states = self.stepc.judge_state, self.states
+            for i in indices:
+                judge(states[i])
 
     # --- counterexamples
 
