@@ -50,10 +50,11 @@ def run(kind: str, protocol: str, bounds: dict) -> tuple[float, tuple[int, int]]
     import refmodel
     from refmodel.checkers import parallel
     from refmodel.checkers.bfs import check
+    from refmodel.model import protocol as refmodel_protocol
 
     system = refmodel.build(protocol, **bounds)
     props = refmodel.properties(protocol)
-    deadlock = protocol == "poa"  # (as refmodel check: TLC's default for Clique, off for Raft)
+    deadlock = refmodel_protocol(protocol).check_deadlock  # (the protocol's default, as refmodel check)
     gc.collect()
     t = time.process_time()
     if kind.startswith(("a_", "b_")):
