@@ -216,6 +216,9 @@ def run_check(system: Any, *, invariants: Sequence[str] | None = None, symmetry:
     if deadlock is None:
         deadlock = _protocol(system.protocol).check_deadlock
     limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
+    if checkpoint_every and not (checkpoint or resume or memory_limit is not None):
+        raise InputError("--checkpoint-every says how often to write a checkpoint: name its directory with "
+                         "--checkpoint DIR")
     if workers > 1 or backend is not None or ray_address or checkpoint or resume or memory_limit is not None:
         if live or graph:
             raise InputError(f"{'--liveness' if live else '--graph'} needs the whole graph in one process: "

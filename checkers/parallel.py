@@ -884,7 +884,7 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
     if opts.memory_limit is not None and ckpt_dir is None:
         ckpt_dir = "refmodel-checkpoint"
     if ckpt_dir:
-        Path(ckpt_dir).mkdir(parents=True, exist_ok=True)
+        _checkpoint_dir(ckpt_dir, fresh=manifest is None)
     backend = _backend(opts, factory, symmetry, deadlock)
     verdict, reason, viol = "pass", None, None
     last_ckpt = time.perf_counter()
@@ -1125,6 +1125,29 @@ def _write_checkpoint(backend: Any, directory: str, identity: dict[str, Any], ch
     backend.call("chunk_written", [(info,) for info in infos])
     chunks[:] = new_chunks
     comp_files.append(name)
+
+
+def _checkpoint_dir(directory: str, fresh: bool) -> None:
+    """Make the checkpoint directory; a fresh run does not write over another run's checkpoint (it would
+    replace its chunks before its manifest, and lose that run's work)."""
+    path = Path(directory)
+    if fresh and (path / "manifest.json").exists():
+        try:
+            old = json.loads((path / "manifest.json").read_text())
+            what = f" of {old['identity']['protocol']} {old['identity']['config']}, written {old['written']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            what = ""
+        raise CheckpointError(f"{directory} already holds a checkpoint{what}: --resume {directory} continues "
+                              "it; to start over, remove it or name another directory")
+    if path.exists() and not path.is_dir():
+        raise CheckpointError(f"{directory}: not a directory (a checkpoint is a directory of files)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CheckpointError(f"{directory}: cannot write a checkpoint there ({exc.strerror or exc})") from None
 
 
 def read_manifest(directory: str, identity: dict[str, Any]) -> dict[str, Any]:

@@ -318,6 +318,26 @@ def test_resuming_another_run_is_refused_in_one_line(tmp_path):
     assert missing.returncode == 2 and "no checkpoint here" in missing.stderr
 
 
+def test_a_fresh_run_does_not_write_over_a_checkpoint_and_bad_directories_are_one_line_errors(tmp_path):
+    ck = tmp_path / "ck"
+    flags = ["check", "raft", "--servers", "2", "--max-term", "1", "--max-log", "0", "--progress", "off"]
+    assert _run(flags + ["--checkpoint", str(ck)]).returncode == 0
+    before = {f.name: f.read_bytes() for f in ck.iterdir()}
+    for again in (["--checkpoint", str(ck)], ["--checkpoint", str(ck), "--workers", "2"]):
+        out = _run(flags + again)  # (another run, or the same one again: either would replace its chunks)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+        assert f"{ck} already holds a checkpoint of raft" in out.stderr and f"--resume {ck}" in out.stderr
+    assert {f.name: f.read_bytes() for f in ck.iterdir()} == before
+    assert _run(flags + ["--resume", str(ck)]).returncode == 0  # what the message offers works
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    for args, says in ((["--checkpoint", str(a_file)], "not a directory"),
+                       (["--checkpoint", str(a_file / "sub")], "cannot write a checkpoint there"),
+                       (["--checkpoint-every", "5"], "name its directory with --checkpoint DIR")):
+        out = _run(flags + args)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1 and says in out.stderr, (args, out.stderr)
+
+
 def test_memory_limit_stops_cleanly_and_resume_finishes_on_a_larger_limit(tmp_path):
     ck = tmp_path / "ck"
     flags = ["check", "raft", "--servers", "3", "--max-term", "2", "--max-log", "0", "--symmetry", "--json",

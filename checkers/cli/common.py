@@ -61,7 +61,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                         "(pip install 'consensus-refmodel[ray]'), or inline in this process")
     g.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (default: start a local Ray)")
     g.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint to DIR at level boundaries "
-                   "(append-only; survives a kill)")
+                   "(append-only; survives a kill; DIR must not hold another checkpoint)")
     g.add_argument("--checkpoint-every", type=_nonneg_float, default=0.0, metavar="S",
                    help="at most one checkpoint every S seconds (default 0: every level)")
     g.add_argument("--resume", metavar="DIR", help="continue the run checkpointed in DIR (same model, bounds "
