@@ -30,7 +30,10 @@ end, not of the moment one worker would stop.
 checkpoint (with parents, actions, the labels behind its action ids) in a new chunk file, the coordinator
 writes the components met since then, and a manifest naming every chunk is replaced atomically last.  A run
 killed at any moment (SIGKILL included) resumes (``resume=DIR``) from the last manifest, with the figures an
-uninterrupted run gives.  A manifest records what the run checks (``identity``); resuming another is refused.
+uninterrupted run gives.  A manifest records what the run checks (``identity``); resuming another is refused,
+and so is a missing or damaged chunk (one line naming the file).  A fresh run does not write over a directory
+that holds a checkpoint.  The coordinator checks that it sees every chunk the workers wrote before a manifest
+names them (a Ray actor on another machine writes to that machine's disk: a cluster needs a shared directory).
 
 **Memory budget** (``memory_limit`` bytes, all processes together): before a level, the coordinator projects
 the level's cost from the bytes per state so far; during it, each worker watches its own share.  Either way
@@ -558,26 +561,37 @@ class Partition:
         self.ckpt_states, self.ckpt_labels = info["states"], info["labels"]
         self.chunks += 1
 
-    def load(self, directory: str, chunks: Sequence[str], components: Sequence[Any]) -> int:
-        """Rebuild this worker's share from its chunk files (a resumed run)."""
+    def load(self, directory: str, chunks: Sequence[str], components: Sequence[Any]) -> str | int:
+        """Rebuild this worker's share from its chunk files (a resumed run): the number of states it owns, or
+        what is wrong with a chunk (a string, which the coordinator raises as a CheckpointError: an exception
+        would cross the process or Ray boundary as another type, with a traceback)."""
         for payload in components:
             if payload is not None:
                 self.engine.import_components(payload)
         labels: list[Any] = []
-        data: dict[str, Any] = {}
+        last = None
         for name in chunks:
-            with open(Path(directory) / name, "rb") as f:
-                data = pickle.load(f)
-            if data["first"] != len(self.states):
-                raise CheckpointError(f"{name}: chunk does not follow the previous one")
-            self.states.extend(data["states"])
-            self.parent.extend(data["parent"])
-            self.via.extend(data["via"])
-            labels.extend(data["labels"])
+            where = f"{directory}/{name}"
+            try:
+                with open(Path(directory) / name, "rb") as f:
+                    data = pickle.load(f)
+                first, columns = data["first"], (data["states"], data["parent"], data["via"], data["labels"])
+                last = data["lo"], data["hi"], data["rank"], data["frontier"]
+            except FileNotFoundError:
+                return f"{where}: missing (the manifest names it)"
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, KeyError, TypeError, AttributeError,
+                    IndexError) as exc:
+                return f"{where}: damaged or unreadable chunk ({type(exc).__name__}: {exc})"
+            if first != len(self.states):
+                return f"{where}: chunk does not follow the previous one (it starts at state {first})"
+            self.states.extend(columns[0])
+            self.parent.extend(columns[1])
+            self.via.extend(columns[2])
+            labels.extend(columns[3])
         self.engine.restore_labels(labels)
         self._rebuild_known()
-        if data:
-            self.lo, self.hi, self.rank, self.frontier = data["lo"], data["hi"], data["rank"], data["frontier"]
+        if last is not None:
+            self.lo, self.hi, self.rank, self.frontier = last
             self._judge(self.frontier)
         self.ckpt_states, self.ckpt_labels, self.chunks = len(self.states), len(labels), len(chunks)
         self.engine.export_components()  # what came from the checkpoint is known everywhere already
@@ -900,7 +914,13 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
             unimported.extend(loaded)
             chunks = manifest["chunks"]
             comp_files = list(manifest["components"])
-            backend.call("load", [(opts.resume, chunks[w], loaded) for w in range(opts.workers)])
+            missing = [name for names in chunks for name in names if not (Path(opts.resume) / name).is_file()]
+            if missing:
+                raise CheckpointError(f"{opts.resume}/{missing[0]}: missing (the manifest names it"
+                                      f"{f', and {len(missing) - 1} more' if len(missing) > 1 else ''})")
+            for reply in backend.call("load", [(opts.resume, chunks[w], loaded) for w in range(opts.workers)]):
+                if isinstance(reply, str):
+                    raise CheckpointError(reply)
             st = manifest["stats"]
             levels, generated, fired, new_by = st["levels"], st["generated"], st["fired"], st["new_by"]
             terminal, pending = st["terminal"], set(st["pending"]) if st["pending"] is not None else None
@@ -1109,6 +1129,11 @@ def _write_checkpoint(backend: Any, directory: str, identity: dict[str, Any], ch
         f.flush()
         os.fsync(f.fileno())
     infos = backend.call("write_chunk", [(directory,)] * len(chunks))
+    for w, info in enumerate(infos):
+        if not (d / info["name"]).is_file():  # a Ray actor on another machine wrote it to its own disk
+            raise CheckpointError(f"{directory}/{info['name']}: worker {w} wrote its chunk where this machine "
+                                  "does not see it; on a cluster of several machines, --checkpoint needs a "
+                                  "directory every node shares, at the same path")
     new_chunks = [c + [info["name"]] for c, info in zip(chunks, infos)]
     manifest = {"format": CHECKPOINT_FORMAT, "identity": identity, "chunks": new_chunks,
                 "components": comp_files + [name],
@@ -1162,6 +1187,9 @@ def read_manifest(directory: str, identity: dict[str, Any]) -> dict[str, Any]:
     if manifest.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: checkpoint format {manifest.get('format')}, this version reads "
                               f"{CHECKPOINT_FORMAT}")
+    lacking = [key for key in ("identity", "chunks", "components", "stats") if key not in manifest]
+    if lacking:
+        raise CheckpointError(f"{path}: damaged manifest (no '{lacking[0]}')")
     theirs = manifest.get("identity", {})
     for key in sorted(set(theirs) | set(identity)):
         if json.dumps(theirs.get(key), sort_keys=True) != json.dumps(identity.get(key), sort_keys=True):

@@ -338,6 +338,50 @@ def test_a_fresh_run_does_not_write_over_a_checkpoint_and_bad_directories_are_on
         assert out.returncode == 2 and out.stderr.count("\n") == 1 and says in out.stderr, (args, out.stderr)
 
 
+def test_a_damaged_checkpoint_is_refused_in_one_line_naming_the_file(tmp_path):
+    ck = tmp_path / "ck"
+    flags = ["check", "raft", "--servers", "2", "--max-term", "2", "--max-log", "1", "--workers", "2",
+             "--progress", "off"]
+    cut = _run(flags + ["--checkpoint", str(ck), "--max-depth", "10"])
+    assert cut.returncode == 3, cut.stderr  # incomplete: a checkpoint of 10 levels
+    good = {f.name: f.read_bytes() for f in ck.iterdir()}
+    chunk = json.loads(good["manifest.json"])["chunks"][1][3]
+
+    def resume_after(damage) -> str:
+        for name, data in good.items():
+            (ck / name).write_bytes(data)
+        damage()
+        out = _run(flags + ["--resume", str(ck)])
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+        return out.stderr
+
+    assert f"{ck}/{chunk}: missing" in resume_after(lambda: (ck / chunk).unlink())
+    assert f"{ck}/{chunk}: damaged or unreadable chunk" in resume_after(
+        lambda: (ck / chunk).write_bytes(good[chunk][:100]))  # (read by worker 1, in its own process)
+    assert f"{ck}/{chunk}: chunk does not follow" in resume_after(
+        lambda: (ck / chunk).write_bytes(good[json.loads(good["manifest.json"])["chunks"][1][2]]))
+    assert "damaged manifest (no 'stats')" in resume_after(lambda: (ck / "manifest.json").write_text(
+        json.dumps({k: v for k, v in json.loads(good["manifest.json"]).items() if k != "stats"})))
+    for name, data in good.items():  # and the intact checkpoint still finishes the run
+        (ck / name).write_bytes(data)
+    done = _run(flags + ["--resume", str(ck), "--json"])
+    assert done.returncode == 0 and json.loads(done.stdout)["distinct_states"] == 1760
+
+
+def test_a_chunk_the_coordinator_cannot_see_stops_the_run_at_the_first_checkpoint(tmp_path, monkeypatch):
+    """A Ray actor on another machine writes its chunk to that machine's disk: the coordinator checks that it
+    sees every chunk before it writes a manifest naming them."""
+    elsewhere = tmp_path / "other-machine"
+    elsewhere.mkdir()
+    real = parallel.Partition.write_chunk
+    monkeypatch.setattr(parallel.Partition, "write_chunk",
+                        lambda self, directory: real(self, str(elsewhere) if self.index == 1 else directory))
+    with pytest.raises(refmodel.InputError, match=r"w1-c0.pkl: worker 1 wrote its chunk where this machine "
+                                                   r"does not see it.*every node shares"):
+        refmodel.check("raft", workers=2, backend="inline", checkpoint=str(tmp_path / "ck"), **N2)
+    assert not (tmp_path / "ck" / "manifest.json").exists()
+
+
 def test_memory_limit_stops_cleanly_and_resume_finishes_on_a_larger_limit(tmp_path):
     ck = tmp_path / "ck"
     flags = ["check", "raft", "--servers", "3", "--max-term", "2", "--max-log", "0", "--symmetry", "--json",
