@@ -267,6 +267,37 @@ def test_replicate_line_fields_are_not_compared(records):
     assert run(edited(records, k, lambda e: e.__setitem__("log", e["log"] + 1))).verdict == "valid"
 
 
+def test_the_node_logging_a_message_is_not_compared_but_warned_about(records, tmp_path, capsys):
+    """Traceetcdraft takes a send's sender and a receive's addressee from the message, never from ``nid``: a
+    logger that records the wrong node passes, as under TLC, with a warning naming the line.  A node named
+    nowhere else gets no bootstrap line: this port starts it as Init does (TLC stops on it), also warned."""
+    assert main(["trace", "validate", str(EXAMPLE), "--model", "etcdraft", "--json", "--progress", "off",
+                 "--no-invariants"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["warnings"] == [] and "warning" not in out.err  # the real trace: nothing to say
+    k = first(records, lambda e: e["name"] == "ReceiveAppendEntriesRequest", start=200)
+    other = next(n for n in ("1", "2", "3") if n != records[k]["event"]["nid"])
+    j = first(records, lambda e: e["name"] == "SendAppendEntriesRequest", start=k + 1)
+    sender = records[j]["event"]["nid"]
+    wrong = edited(edited(records, k, lambda e: e.__setitem__("nid", other)), j,
+                   lambda e: e.__setitem__("nid", "1" if sender != "1" else "2"))
+    assert run(wrong).verdict == "valid"
+    path = tmp_path / "wrong-nid.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in wrong))
+    assert main(["trace", "validate", str(path), "--model", "etcdraft", "--progress", "off",
+                 "--no-invariants"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"warning: {path}:{k + 1}: ReceiveAppendEntriesRequest logged by node {other} for a "
+                             f"message whose addressee is node {records[k]['event']['msg']['to']}")
+    assert err[1].startswith(f"warning: {path}:{j + 1}: SendAppendEntriesRequest logged by node ")
+    assert "whose sender is node " + sender in err[1] and len(err) == 2
+    path.write_text("".join(json.dumps(r) + "\n" for r in edited(records, k, lambda e: e.__setitem__("nid", "99"))))
+    assert main(["trace", "validate", str(path), "--model", "etcdraft", "--json", "--progress", "off",
+                 "--no-invariants"]) == 0
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert len(warnings) == 2 and f"node 99 (first named on line {k + 1}) has no bootstrap line" in warnings[1]
+
+
 def test_membership_change_altered_action(records):
     k = first(records, lambda e: e["name"] == "ChangeConf")
     assert k + 1 == 684  # leader 2 removes node 1; turned into adding node 1, a voter already: not enabled

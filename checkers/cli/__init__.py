@@ -35,7 +35,7 @@ commands:
                               Z3: inductive proofs, bounded model checking (--bmc K), quorum lemmas
   replay FILE.itf.json|DIR ...
                               check that every step of an ITF trace is a transition of the model
-  vectors <protocol> [options] --cover actions|branches|edges --out PATH [--format itf|geth]
+  vectors <protocol> [options] --cover actions|branches|edges --out PATH [--format itf|geth|etcd]
                               conformance vectors: few traces covering every action, branch or transition,
                               with each step's expected outcome; --mutants: mutant -> first failing vector
   graph-stats <protocol> [options] | FILE

@@ -18,7 +18,8 @@ EXIT_PASS, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 def trace_models() -> dict[str, str]:
     """Models whose traces can be validated: every protocol package with a ``trace`` module, which provides
     ``parse_trace(path, max_events)`` (raising ``TraceInputError``), ``mapping(events)`` (a TraceMapping),
-    ``invariant_checker(mapping)`` and ``itf_behaviour(events, result, source)``."""
+    ``invariant_checker(mapping)`` and ``itf_behaviour(events, result, source)``; optionally
+    ``trace_notes(events, path)``, warnings about what the spec does not compare."""
     import importlib.util
 
     from refmodel.model import PROTOCOL_MODULES
@@ -106,6 +107,7 @@ def cli_main(argv: Sequence[str]) -> int:
     progress, every = _progress(args.progress)
     check = None if args.no_invariants else mod.invariant_checker(mapping)
     res = validate(mapping, events, progress=progress, progress_every=every, check=check)
+    notes = mod.trace_notes(events, str(args.file)) if hasattr(mod, "trace_notes") else []
     if progress is not None and args.progress == "auto":
         print(file=sys.stderr)
     if args.itf:
@@ -117,8 +119,10 @@ def cli_main(argv: Sequence[str]) -> int:
         except OSError as exc:
             print(f"refmodel: error: {args.itf}: cannot write: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
+    for note in notes:  # what the spec does not compare, on stderr as check's warnings (the verdict is the spec's)
+        print(f"warning: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(res.to_json(), indent=1))
+        print(json.dumps(dict(res.to_json(), warnings=notes), indent=1))
     else:
         _print_text(args.file, res)
     return EXIT_PASS if res.verdict == "valid" else EXIT_VIOLATION

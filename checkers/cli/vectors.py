@@ -1,4 +1,4 @@
-"""``refmodel vectors <protocol> [bounds] --cover actions|branches|edges --out PATH [--format itf|geth]
+"""``refmodel vectors <protocol> [bounds] --cover actions|branches|edges --out PATH [--format itf|geth|etcd]
 [--max N] [--seed S] [--mutants] [--json]``: conformance vectors generated from the model.
 
 Explores the bounded state graph (breadth first, as ``refmodel check``), computes a small set of traces from

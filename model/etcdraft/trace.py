@@ -865,6 +865,40 @@ def _bootstrap(events: Sequence[TraceEvent]) -> dict[str, tuple]:
     return out
 
 
+def trace_notes(events: Sequence[TraceEvent], path: str = "trace") -> list[str]:
+    """What Traceetcdraft.tla does not compare but a reader of the verdict should know; the verdict stays the
+    spec's.  A send logged by another node than the message's sender, or a receive by another node than the
+    message's addressee: the spec takes ``msg.from`` and ``msg.to`` and never reads ``nid`` on those lines, so a
+    trace logger that records the wrong node passes.  A node with no bootstrap line: this port starts it as the
+    spec's Init leaves it, where TLC stops on the trace with an evaluation error (``TraceLog[0]``)."""
+    notes: list[str] = []
+    odd: dict[str, list[TraceEvent]] = {}
+    for ev in events:
+        d: EtcdEvent = ev.data
+        if d.msg is None:
+            continue
+        if ev.name.startswith("Send") and d.obs.nid != d.msg.src:
+            odd.setdefault("sender", []).append(ev)
+        elif ev.name.startswith("Receive") and d.obs.nid != d.msg.dst:
+            odd.setdefault("addressee", []).append(ev)
+    for role, evs in odd.items():
+        ev = evs[0]
+        d = ev.data
+        who = d.msg.src if role == "sender" else d.msg.dst
+        more = f"; {len(evs) - 1} more such line{'s' if len(evs) > 2 else ''}" if len(evs) > 1 else ""
+        notes.append(f"{path}:{ev.line}: {ev.name} logged by node {d.obs.nid} for a message whose {role} is node "
+                     f"{who} (the spec takes the message's {role} and does not compare nid on this line{more})")
+    boot = _bootstrap(events)
+    for nid in trace_servers(events):
+        if nid not in boot:
+            first = next((ev.line for ev in events if ev.data.obs.nid == nid), None)
+            at = f" (first named on line {first})" if first is not None else ""
+            notes.append(f"{path}: node {nid}{at} has no bootstrap line (InitState, BecomeFollower or "
+                         "ApplyConfChange before its first other event): it starts as the spec's Init leaves it "
+                         "(term 0, Follower, empty log); TLC stops on such a trace with an evaluation error")
+    return notes
+
+
 def mutant_names() -> tuple[str, ...]:
     """The mutants ``refmodel trace validate --mutant`` knows (model/etcdraft/mutants.py)."""
     from refmodel.model.etcdraft.mutants import MUTANTS
