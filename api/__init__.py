@@ -305,8 +305,8 @@ def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None
     """Validate an implementation's recorded trace (for ``etcdraft``: etcd-io/raft's ndjson trace format)
     against the model, as ``refmodel trace validate`` does; returns the
     :class:`~refmodel.checkers.trace_validate.TraceResult` (``verdict`` ``valid`` or ``invalid``, ``line``,
-    ``event`` and the mismatch on an invalid trace).  ``mutant``: against that mutant's rules.  Malformed input
-    raises :class:`InputError`."""
+    ``event`` and the mismatch on an invalid trace; ``warnings``, what the spec does not compare).  ``mutant``:
+    against that mutant's rules.  Malformed input raises :class:`InputError`."""
     import importlib
 
     from refmodel.checkers.trace_validate import validate
@@ -330,7 +330,9 @@ def validate_trace(path: str, model: str = "etcdraft", *, max_events: int | None
             raise InputError(f"unknown {model} mutant '{mutant}'") from None
     else:
         mapping = mod.mapping(events)
-    return validate(mapping, events, check=mod.invariant_checker(mapping) if invariants else None)
+    res = validate(mapping, events, check=mod.invariant_checker(mapping) if invariants else None)
+    res.warnings = mod.trace_notes(events, str(path)) if hasattr(mod, "trace_notes") else []
+    return res
 
 
 #: what ``vectors(format=...)`` knows: ITF traces for every protocol, go-ethereum's table for Clique, etcd's

@@ -50,6 +50,9 @@ class TraceResult:
     #: one explaining behaviour of the explained prefix: the initial state, then (label, state) per spec step,
     #: each with the 1-based line it explains
     behaviour: list[tuple[int | None, Label | None, Hashable]] = field(default_factory=list, repr=False)
+    #: what the protocol's mapping says the spec does not compare (its ``trace_notes``), set by the caller; the
+    #: verdict is the spec's either way
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def events_per_s(self) -> float:
@@ -60,6 +63,7 @@ class TraceResult:
                                "spec_steps": self.spec_steps, "frontier_peak": self.frontier_peak,
                                "elapsed_s": round(self.elapsed_s, 3), "events_per_s": round(self.events_per_s, 1)}
         out["states"] = self.states
+        out["warnings"] = list(self.warnings)
         if self.generated is not None:
             out["generated"] = self.generated
         if self.check_s:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import refmodel
 from refmodel.checkers.cli import main
 from refmodel.checkers.trace_validate import validate
 from refmodel.model.etcdraft import trace as T
@@ -296,6 +297,7 @@ def test_the_node_logging_a_message_is_not_compared_but_warned_about(records, tm
                  "--no-invariants"]) == 0
     warnings = json.loads(capsys.readouterr().out)["warnings"]
     assert len(warnings) == 2 and f"node 99 (first named on line {k + 1}) has no bootstrap line" in warnings[1]
+    assert refmodel.validate_trace(str(path), invariants=False).warnings == warnings  # the library says it too
 
 
 def test_membership_change_altered_action(records):
