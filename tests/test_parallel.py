@@ -434,6 +434,15 @@ def test_bad_parallel_options_are_one_line_errors():
         assert says in out.stderr.strip().splitlines()[-1], out.stderr  # the last line says what is wrong
 
 
+def test_more_workers_than_cpus_is_noted():
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    flags = ["check", "raft", "--servers", "2", "--max-term", "1", "--max-log", "0", "--backend", "inline",
+             "--progress", "off"]
+    many = _run(flags + ["--workers", str(cpus + 1)])
+    assert many.returncode == 0 and f"note: {cpus + 1} workers on {cpus} CPUs" in many.stderr
+    assert "CPUs" not in _run(flags + ["--workers", str(cpus)]).stderr
+
+
 def test_ray_backend_without_ray_says_how_to_install(monkeypatch):
     import builtins
 
