@@ -914,10 +914,6 @@ def _check_partitioned(factory: Callable[[], tuple[Engine, Sequence[Any]]], prop
             unimported.extend(loaded)
             chunks = manifest["chunks"]
             comp_files = list(manifest["components"])
-            missing = [name for names in chunks for name in names if not (Path(opts.resume) / name).is_file()]
-            if missing:
-                raise CheckpointError(f"{opts.resume}/{missing[0]}: missing (the manifest names it"
-                                      f"{f', and {len(missing) - 1} more' if len(missing) > 1 else ''})")
             for reply in backend.call("load", [(opts.resume, chunks[w], loaded) for w in range(opts.workers)]):
                 if isinstance(reply, str):
                     raise CheckpointError(reply)
