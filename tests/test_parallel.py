@@ -435,7 +435,9 @@ def test_bad_parallel_options_are_one_line_errors():
 
 
 def test_more_workers_than_cpus_is_noted():
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from refmodel.checkers.cli.common import usable_cpus
+
+    cpus = usable_cpus()
     flags = ["check", "raft", "--servers", "2", "--max-term", "1", "--max-log", "0", "--backend", "inline",
              "--progress", "off"]
     many = _run(flags + ["--workers", str(cpus + 1)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
@@ -22,6 +21,7 @@ from refmodel.checkers.cli.common import (
     _progress,
     build_config,
     protocol_parser,
+    usable_cpus,
 )
 
 
@@ -63,7 +63,7 @@ def cmd_check_protocol(name: str, argv: Sequence[str]) -> int:
     for flag, path, ends in (("--itf", args.itf, (".json",)), ("--html", args.html, (".html", ".htm"))):
         if path and not path.lower().endswith(ends):
             raise InputError(f"{flag} file must end in {' or '.join(ends)}: {path}")
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = usable_cpus()
     if args.workers > cpus and not args.ray_address:  # (a Ray cluster's CPUs are not this machine's)
         print(f"refmodel: note: {args.workers} workers on {cpus} CPUs: workers beyond the CPUs share them, "
               "which makes the run slower, not faster", file=sys.stderr)

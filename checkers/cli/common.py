@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import MISSING, fields
@@ -112,6 +113,11 @@ def protocol_parser(proto: Any, prog: str, run_options: bool = True) -> argparse
     if run_options:
         add_run_options(p)
     return p
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the platform has one; else the machine's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def build_config(proto: Any, values: dict[str, Any]) -> Any:
